@@ -1,0 +1,65 @@
+# CommunityOps: `make run` to try it, `make test` to check it. Needs only Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+# The PostgreSQL + Redis run of the suite (make test); override for another server.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/communityops
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/14
+
+.PHONY: run test test-sqlite test-postgres lint messages lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: $(BIN)/python pyproject.toml requirements.lock
+	$(PIP) install --quiet -c requirements.lock -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-run
+	$(PIP) install --quiet -c requirements.lock -e ".[dev]"
+	@touch $@
+
+messages: $(VENV)/.installed-run
+	$(BIN)/python -m config.translations
+
+run: $(VENV)/.installed-run messages
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python -m config.run
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m config.translations --check
+	@if command -v msgfmt >/dev/null; then \
+	  for po in locale/*/LC_MESSAGES/*.po; do msgfmt --check -o /dev/null $$po || exit 1; done; \
+	  echo "msgfmt --check: ok"; fi
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+# The default suite on the embedded SQLite database.
+test-sqlite: $(VENV)/.installed-dev
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
+
+# The same suite again on real PostgreSQL and Redis, plus the integration tests
+# (a real Celery worker process). Without those services the tests skip with the reason,
+# except under CI=true, where a skip fails the build.
+test-postgres: $(VENV)/.installed-dev
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	  TEST_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+# Re-pin every dependency (after changing pyproject.toml).
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet -e ".[dev]"
+	echo '# Exact versions for reproducible installs (pip -c). Regenerate with `make lock`.' > requirements.lock
+	.venv-lock/bin/python -m pip freeze --exclude-editable | grep -v '^-e' >> requirements.lock
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,16 @@
+"""Every periodic task, in one place. Each entry says when it fires.
+
+``expires`` drops a run that waited in the queue longer than its period, so a backlog
+(a worker down for an hour) never piles up duplicates.
+"""
+
+
+def beat_schedule(heartbeat_seconds: float) -> dict:
+    return {
+        # Every HEARTBEAT_INTERVAL_SECONDS (60 s by default): proves beat and a worker run.
+        "health-heartbeat": {
+            "task": "config.heartbeat",
+            "schedule": heartbeat_seconds,
+            "options": {"expires": heartbeat_seconds},
+        },
+    }

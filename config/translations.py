@@ -1,0 +1,50 @@
+"""``python -m config.translations [--check]``: compile locale/*.po to .mo with polib.
+
+Django's ``compilemessages`` needs GNU gettext, which a fresh laptop may not have; polib
+is pure Python. ``--check`` also fails on any untranslated or fuzzy entry, so that no
+page ships with English left in its Chinese version.
+"""
+
+import sys
+from pathlib import Path
+
+import polib
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+
+def problems_in(catalog: polib.POFile) -> list[str]:
+    found = []
+    for entry in catalog:
+        if entry.obsolete:
+            continue
+        where = f"line {entry.linenum}: {entry.msgid[:60]!r}"
+        if entry.fuzzy:
+            found.append(f"fuzzy, {where}")
+        elif not entry.translated():
+            found.append(f"untranslated, {where}")
+    return found
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    failures = 0
+    po_files = sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po"))
+    if not po_files:
+        print(f"No .po files under {LOCALE_DIR}", file=sys.stderr)
+        return 1
+    for po_path in po_files:
+        catalog = polib.pofile(str(po_path))
+        if check:
+            for problem in problems_in(catalog):
+                print(f"{po_path}: {problem}", file=sys.stderr)
+                failures += 1
+        catalog.save_as_mofile(str(po_path.with_suffix(".mo")))
+        print(
+            f"compiled {po_path.relative_to(LOCALE_DIR.parent)} ({catalog.percent_translated()}%)"
+        )
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

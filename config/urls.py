@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from analytics import views as analytics_views
+from communities import views as community_views
+from config import health
+
+urlpatterns = [
+    path("", analytics_views.overview, name="overview"),
+    path("communities/", include("communities.urls")),
+    path("members/", include("members.urls")),
+    path("", include("activities.urls")),
+    path("analytics/", include("analytics.urls")),
+    path("settings/", community_views.organization_settings, name="settings"),
+    path("settings/organization/", community_views.organization_switch, name="organization-switch"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("healthz", health.healthz, name="healthz"),
+    path(settings.ADMIN_URL, admin.site.urls),
+]
