@@ -141,7 +141,11 @@ class Community(models.Model):
         verbose_name_plural = _("communities")
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "slug"], name="community_slug_unique_per_org"
+                fields=["organization", "slug"],
+                name="community_slug_unique_per_org",
+                violation_error_message=_(
+                    "Another community of this organisation already uses this slug."
+                ),
             )
         ]
         indexes = [models.Index(fields=["organization", "archived", "name"])]

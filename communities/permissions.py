@@ -96,11 +96,21 @@ def get_community_or_404(staff: Staff, slug: str) -> Community:
     return get_object_or_404(communities_for(staff), slug=slug)
 
 
-def staff_required(capability: Capability) -> Callable:
-    """Decorate a view: sign-in, staff of the current organisation, and the capability.
+# URL parameters that name an object, and how to find it *within what the staff may see*.
+# The decorator swaps the parameter for the object, so a view can never look one up
+# unscoped. A later object type (a member, an import) adds its resolver here.
+URL_OBJECT_RESOLVERS: dict[str, tuple[str, Callable[[Staff, str], object]]] = {
+    "community_slug": ("community", get_community_or_404),
+}
 
-    Anonymous users are sent to the login page; a user with no organisation sees a page
-    that says so; a role without the capability gets a 403 page.
+
+def staff_required(capability: Capability) -> Callable:
+    """Decorate a view: sign-in, staff of the current organisation, its objects, the capability.
+
+    In this order: anonymous users go to the login page; a user with no organisation sees
+    a page that says so; an object outside what the user may see is a 404 (before any
+    role check, so a 403 never confirms that another organisation's object exists); and a
+    role without the capability gets a 403 page.
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -111,6 +121,9 @@ def staff_required(capability: Capability) -> Callable:
             request.staff = current_staff(request)
             if request.staff is None:
                 return render(request, "registration/no_organization.html", status=403)
+            for parameter, (name, resolve) in URL_OBJECT_RESOLVERS.items():
+                if parameter in kwargs:
+                    kwargs[name] = resolve(request.staff, kwargs.pop(parameter))
             if not has_capability(request.staff, capability):
                 raise PermissionDenied
             return view(request, *args, **kwargs)

@@ -4,14 +4,15 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRefresh
 
 from communities import selectors, services
 from communities.forms import CommunityFilterForm, CommunityForm
+from communities.models import Community
 from communities.permissions import (
     SESSION_ORGANIZATION_KEY,
     Capability,
-    get_community_or_404,
     has_capability,
     staff_required,
 )
@@ -20,6 +21,7 @@ from config.health import worker_status
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 @staff_required(Capability.VIEW_COMMUNITIES)
 def community_list(request: HtmxHttpRequest):
     form = CommunityFilterForm(request.GET or None)
@@ -58,14 +60,13 @@ def community_create(request: HtmxHttpRequest):
             form.add_error(None, error)
         else:
             messages.success(request, _("Community “%(name)s” created.") % {"name": community})
-            return redirect("communities:detail", slug=community.slug)
+            return redirect("communities:detail", community_slug=community.slug)
     return render(request, "communities/form.html", {"nav": "communities", "form": form})
 
 
 @require_GET
 @staff_required(Capability.VIEW_COMMUNITIES)
-def community_detail(request: HtmxHttpRequest, slug: str):
-    community = get_community_or_404(request.staff, slug)
+def community_detail(request: HtmxHttpRequest, community: Community):
     return render(
         request,
         "communities/detail.html",
@@ -79,8 +80,7 @@ def community_detail(request: HtmxHttpRequest, slug: str):
 
 @require_http_methods(["GET", "POST"])
 @staff_required(Capability.MANAGE_COMMUNITIES)
-def community_edit(request: HtmxHttpRequest, slug: str):
-    community = get_community_or_404(request.staff, slug)
+def community_edit(request: HtmxHttpRequest, community: Community):
     form = CommunityForm(request.POST or None, instance=community)
     if request.method == "POST" and form.is_valid():
         try:
@@ -89,7 +89,7 @@ def community_edit(request: HtmxHttpRequest, slug: str):
             form.add_error(None, error)
         else:
             messages.success(request, _("Changes to “%(name)s” saved.") % {"name": community})
-            return redirect("communities:detail", slug=community.slug)
+            return redirect("communities:detail", community_slug=community.slug)
     return render(
         request,
         "communities/form.html",

@@ -209,7 +209,8 @@ DEFAULT_COMMUNITY_TIME_ZONE = "Asia/Shanghai"
 # --- Static files ------------------------------------------------------------------------
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
+# collectstatic's target; only production serves from it (WhiteNoise, compressed).
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or (VAR_DIR / "staticfiles" if PRODUCTION else None)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",

@@ -1,0 +1,141 @@
+"""Shared fixtures, and the rule that CI never skips.
+
+Locally, a test whose service (PostgreSQL, Redis, Chromium) is absent skips with the
+reason. Under ``CI=true`` the same situation fails: a green build must mean every test ran.
+"""
+
+import os
+import shutil
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.core.cache import cache
+
+from communities.models import Role
+from tests.factories import CommunityFactory, OrganizationFactory, StaffFactory
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+
+
+def service_missing(reason: str) -> None:
+    """Skip locally, fail under CI=true."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: a missing service fails the build)", pytrace=False)
+    pytest.skip(reason)
+
+
+def tcp_reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_collection_modifyitems(config, items):
+    database_url = os.environ.get("DATABASE_URL", "")
+    if database_url.startswith("postgres") and not tcp_reachable(database_url, 5432):
+        reason = f"PostgreSQL is not reachable at {urlparse(database_url).netloc}"
+        if IN_CI:
+            raise pytest.UsageError(f"{reason} (CI=true: a missing service fails the build)")
+        for item in items:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if IN_CI and _skipped and session.exitstatus == 0:
+        session.exitstatus = 1
+        print(f"\nCI=true: {len(_skipped)} test(s) skipped, which fails the build:")
+        for nodeid in _skipped:
+            print(f"  {nodeid}")
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    # The cache is shared (files or Redis): lockouts and heartbeats must not leak.
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url.startswith("redis"):
+        service_missing("REDIS_URL is not set to a Redis server (make test-postgres sets it)")
+    if not tcp_reachable(url, 6379):
+        service_missing(f"Redis is not reachable at {url}")
+    return url
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    if not CHROMIUM:
+        service_missing("Debian's chromium is not installed (apt-get install chromium)")
+    return CHROMIUM
+
+
+# --- Tenancy -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def org_a():
+    return OrganizationFactory(name="Organisation A 甲", slug="org-a")
+
+
+@pytest.fixture
+def org_b():
+    return OrganizationFactory(name="Organisation B 乙", slug="org-b")
+
+
+@pytest.fixture
+def owner_a(org_a):
+    return StaffFactory(organization=org_a, role=Role.OWNER)
+
+
+@pytest.fixture
+def operator_a(org_a):
+    return StaffFactory(organization=org_a, role=Role.OPERATOR)
+
+
+@pytest.fixture
+def manager_a(org_a):
+    return StaffFactory(organization=org_a, role=Role.MANAGER)
+
+
+@pytest.fixture
+def moderator_a(org_a):
+    return StaffFactory(organization=org_a, role=Role.MODERATOR)
+
+
+@pytest.fixture
+def community_a(org_a):
+    return CommunityFactory(organization=org_a, name="读书会", slug="reading")
+
+
+@pytest.fixture
+def community_b(org_b):
+    return CommunityFactory(organization=org_b, name="B 的秘密群", slug="secret-b")
+
+
+@pytest.fixture
+def client_for(client):
+    """Log the test client in as a staff member: ``client_for(staff)``."""
+
+    def login(staff):
+        client.force_login(staff.user)
+        return client
+
+    return login
