@@ -44,14 +44,16 @@ test: lint
 
 # The default suite on the embedded SQLite database.
 test-sqlite: $(VENV)/.installed-dev
-	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND \
+	  $(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
 
 # The same suite again on real PostgreSQL and Redis, plus the integration tests
 # (a real Celery worker process). Without those services the tests skip with the reason,
 # except under CI=true, where a skip fails the build.
 test-postgres: $(VENV)/.installed-dev
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-	  TEST_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	  CELERY_BROKER_URL=$(TEST_BROKER_URL) CELERY_RESULT_BACKEND=$(TEST_BROKER_URL) \
+	  $(BIN)/pytest $(PYTEST_ARGS)
 
 # Re-pin every dependency (after changing pyproject.toml).
 lock:

@@ -42,7 +42,7 @@ if DJANGO_ENV not in {"development", "production"}:
 PRODUCTION = DJANGO_ENV == "production"
 
 DEFAULT_SECRET_KEY = "django-insecure-communityops-development-key-do-not-use-in-production"  # noqa: S105
-SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEFAULT_SECRET_KEY
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1]")
 
@@ -270,7 +270,7 @@ CONTENT_SECURITY_POLICY = {
 # --- Celery ------------------------------------------------------------------------------
 # Read by config/celery.py (namespace CELERY_). Queues: default, analytics, actions.
 
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
 if PRODUCTION and CELERY_BROKER_URL.startswith("filesystem"):
     raise ImproperlyConfigured(
         "CommunityOps refuses to start in production on the filesystem broker: "
