@@ -9,7 +9,7 @@ __all__ = [
 
 from django.db.models import Count, QuerySet
 
-from communities.models import Community, Staff
+from communities.models import Community, Role, Staff
 from communities.permissions import communities_for, staff_list_for_user
 
 
@@ -41,9 +41,12 @@ def community_platform_counts(*, staff: Staff) -> dict[str, int]:
 
 
 def organization_staff(*, staff: Staff) -> list[Staff]:
-    return list(
+    """The organisation's staff, owners first, then operators, managers, moderators."""
+    rank = {role: position for position, role in enumerate(Role.values)}
+    members = (
         Staff.objects.filter(organization_id=staff.organization_id)
         .select_related("user")
         .prefetch_related("communities")
-        .order_by("role", "user__username")
+        .order_by("user__username")
     )
+    return sorted(members, key=lambda member: rank[member.role])

@@ -1,4 +1,4 @@
-"""``python -m config.translations [--check]``: compile locale/*.po to .mo with polib.
+"""``python -m config.translations [--check] [--quiet]``: compile locale/*.po to .mo with polib.
 
 Django's ``compilemessages`` needs GNU gettext, which a fresh laptop may not have; polib
 is pure Python. ``--check`` also fails on any untranslated or fuzzy entry, so that no
@@ -28,6 +28,7 @@ def problems_in(catalog: polib.POFile) -> list[str]:
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
+    quiet = "--quiet" in argv
     failures = 0
     po_files = sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po"))
     if not po_files:
@@ -40,9 +41,9 @@ def main(argv: list[str]) -> int:
                 print(f"{po_path}: {problem}", file=sys.stderr)
                 failures += 1
         catalog.save_as_mofile(str(po_path.with_suffix(".mo")))
-        print(
-            f"compiled {po_path.relative_to(LOCALE_DIR.parent)} ({catalog.percent_translated()}%)"
-        )
+        if not quiet:
+            name = po_path.relative_to(LOCALE_DIR.parent)
+            print(f"compiled {name} ({catalog.percent_translated()}%)")
     return 1 if failures else 0
 
 

@@ -37,6 +37,13 @@ def tcp_reachable(url: str, default_port: int) -> bool:
         return False
 
 
+def pytest_configure(config):
+    # Pages are checked in Chinese: make sure the .mo files match the .po files.
+    from config import translations
+
+    translations.main(["--quiet"])
+
+
 def pytest_collection_modifyitems(config, items):
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith("postgres") and not tcp_reachable(database_url, 5432):
