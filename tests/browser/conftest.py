@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from django.db import connections
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -28,6 +29,9 @@ def browser(chromium_path):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
             yield browser
+            # While Playwright's loop runs, Django keeps this thread's connections in
+            # loop-local storage; close them here or they outlive the test database.
+            connections.close_all()
             browser.close()
     finally:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
