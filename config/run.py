@@ -9,9 +9,11 @@ At scale these three run as separate services instead (see the README).
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 STOP_GRACE_SECONDS = 10
 
@@ -47,6 +49,26 @@ def stop(processes: dict[str, subprocess.Popen]) -> None:
             process.wait()
 
 
+def say(text: str) -> None:
+    # stdout may be a pipe whose reader is gone (``make run | tee``, then Ctrl-C): never
+    # let a failed print keep the runner from stopping its children.
+    with contextlib.suppress(OSError):
+        print(text, flush=True)
+
+
+def wait_for_port(host: str, port: str, give_up: Callable[[], bool], timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if give_up():
+            return False
+        try:
+            with socket.create_connection((host, int(port)), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
 def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
@@ -59,27 +81,32 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-
-    for name, argv in commands(host, port).items():
-        processes[name] = subprocess.Popen(argv, start_new_session=True)  # noqa: S603
-    print(
-        "\n  CommunityOps is starting (web, worker and beat).\n"
-        f"  Open http://{host}:{port}/ and log in as owner / communityops-demo\n"
-        "  (also operator, manager, moderator; same password). Ctrl-C stops everything.\n",
-        flush=True,
-    )
     exit_code = 0
-    while not stopping:
-        for name, process in processes.items():
-            if process.poll() is not None:
-                print(f"  {name} exited with code {process.returncode}; stopping the others.")
-                exit_code = process.returncode or 1
-                stopping = True
-                break
-        time.sleep(0.3)
-    print("  Stopping web, worker and beat…", flush=True)
-    stop(processes)
-    print("  Stopped.", flush=True)
+    try:
+        for name, argv in commands(host, port).items():
+            processes[name] = subprocess.Popen(argv, start_new_session=True)  # noqa: S603
+
+        def exited() -> bool:
+            return stopping or any(p.poll() is not None for p in processes.values())
+
+        if wait_for_port(host, port, give_up=exited):
+            say(
+                "\n  CommunityOps is running (web, worker and beat).\n"
+                f"  Open http://{host}:{port}/ and log in as owner / communityops-demo\n"
+                "  (also operator, manager, moderator; same password). Ctrl-C stops all three.\n"
+            )
+        while not stopping:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    say(f"  {name} exited with code {process.returncode}; stopping the others.")
+                    exit_code = process.returncode or 1
+                    stopping = True
+                    break
+            time.sleep(0.3)
+    finally:
+        say("  Stopping web, worker and beat…")
+        stop(processes)
+        say("  Stopped.")
     return exit_code
 
 

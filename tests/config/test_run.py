@@ -8,6 +8,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -44,7 +46,9 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def test_run_starts_three_processes_and_ctrl_c_stops_them(tmp_path):
+@pytest.mark.parametrize("reader_gone", [False, True], ids=["terminal", "pipe-reader-gone"])
+def test_run_starts_three_processes_and_ctrl_c_stops_them(tmp_path, reader_gone):
+    # reader_gone: `make run | tee log`, where Ctrl-C kills tee before the runner speaks.
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL",
            "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"}}  # fmt: skip
@@ -76,11 +80,17 @@ def test_run_starts_three_processes_and_ctrl_c_stops_them(tmp_path):
         assert "worker" in commands
         assert "beat" in commands
 
+        if reader_gone:
+            runner.stdout.close()
         runner.send_signal(signal.SIGINT)  # what Ctrl-C sends
-        output, _ = runner.communicate(timeout=30)
+        if reader_gone:
+            runner.wait(timeout=30)
+            output = ""
+        else:
+            output, _ = runner.communicate(timeout=30)
+            assert "Stopped." in output
+            assert "owner / communityops-demo" in output
         assert runner.returncode == 0, output
-        assert "Stopped." in output
-        assert "owner / communityops-demo" in output
         time.sleep(0.5)
         assert not [pid for pid in descendants if alive(pid)], output
     finally:
