@@ -38,8 +38,10 @@ def commands(host: str, port: str) -> dict[str, list[str]]:
 def stop(processes: dict[str, subprocess.Popen]) -> None:
     for process in processes.values():
         if process.poll() is None:
+            # SIGINT to the whole group is what a terminal's Ctrl-C would send: Django's
+            # reloader and its child both exit, Celery's pool lets its parent shut it down.
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
+                os.killpg(process.pid, signal.SIGINT)
     deadline = time.monotonic() + STOP_GRACE_SECONDS
     for process in processes.values():
         try:
