@@ -1,6 +1,7 @@
 """`make run`'s last step: web, worker and beat start together, and Ctrl-C stops all three."""
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -58,18 +59,13 @@ def test_run_starts_three_processes_and_ctrl_c_stops_them(tmp_path, reader_gone)
     )
     runner = subprocess.Popen(
         [sys.executable, "-m", "config.run"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        status = None
-        while time.monotonic() < deadline and status != 200:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as r:
-                    status = r.status
-            except OSError:
-                time.sleep(0.5)
-        assert status == 200, "the web server never served the login page"
+        output = read_until(runner, "Ctrl-C stops all three", timeout=60)
+        assert "owner / communityops-demo" in output
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as response:
+            assert response.status == 200
         descendants = children_of(runner.pid)
         commands = " ".join(
             Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
@@ -83,16 +79,27 @@ def test_run_starts_three_processes_and_ctrl_c_stops_them(tmp_path, reader_gone)
         if reader_gone:
             runner.stdout.close()
         runner.send_signal(signal.SIGINT)  # what Ctrl-C sends
-        if reader_gone:
-            runner.wait(timeout=30)
-            output = ""
-        else:
-            output, _ = runner.communicate(timeout=30)
-            assert "Stopped." in output
-            assert "owner / communityops-demo" in output
+        if not reader_gone:
+            output = read_until(runner, "Stopped.", timeout=30)
+        runner.wait(timeout=30)
         assert runner.returncode == 0, output
         time.sleep(0.5)
         assert not [pid for pid in descendants if alive(pid)], output
     finally:
         if runner.poll() is None:
             runner.kill()
+
+
+def read_until(process: subprocess.Popen, text: str, timeout: float) -> str:
+    """Read the process's output until ``text`` appears; fail after ``timeout`` seconds."""
+    buffer = b""
+    deadline = time.monotonic() + timeout
+    while text.encode() not in buffer:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"{text!r} never appeared in:\n{buffer.decode(errors='replace')}"
+        ready, _, _ = select.select([process.stdout], [], [], min(remaining, 1))
+        if ready:
+            chunk = os.read(process.stdout.fileno(), 65536)
+            assert chunk, f"output ended before {text!r}:\n{buffer.decode(errors='replace')}"
+            buffer += chunk
+    return buffer.decode(errors="replace")
