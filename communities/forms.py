@@ -1,16 +1,22 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community, time_zone_choices
 
 
 class CommunityForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(label=_("time zone"), choices=time_zone_choices)
+    time_zone = forms.ChoiceField(
+        label=_("time zone"),
+        choices=time_zone_choices,
+        initial=settings.DEFAULT_COMMUNITY_TIME_ZONE,
+    )
 
     class Meta:
         model = Community
         fields = ["name", "slug", "platform", "time_zone", "created_on", "archived"]
-        widgets = {"created_on": forms.DateInput(attrs={"type": "date"})}
+        # <input type="date"> takes ISO dates whatever the interface language.
+        widgets = {"created_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def __init__(self, *args, creating: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -42,6 +42,12 @@ def test_log_in_switch_to_chinese_and_see_chinese_navigation(page, live_server, 
     page.click("nav.sidebar >> text=社群")
     page.wait_for_selector("h1:has-text('社群')")
     assert "读书会" in page.locator("#community-table").inner_text()
+
+    page.click("text=新建社群")
+    page.fill("input[name=name]", "周末读书会")
+    page.select_option("select[name=platform]", "wechat")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("h1:has-text('周末读书会')")
     # No CSP violation, no script error, on any of these pages.
     assert page.console_problems == []
 

@@ -165,3 +165,13 @@ def test_chart_data_travels_as_json_not_script(client_for, operator_a, org_a):
     page = client_for(operator_a).get(reverse("overview")).content.decode()
     assert '<script id="platform-chart" type="application/json">' in page
     assert "Plotly.newPlot" not in page
+
+
+def test_form_defaults_and_iso_dates_in_chinese(client_for, operator_a, community_a):
+    client = client_for(operator_a)
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(reverse("communities:create")).content.decode()
+    assert '<option value="Asia/Shanghai" selected>' in page
+    page = client.get(reverse("communities:edit", args=[community_a.slug])).content.decode()
+    # <input type="date"> only accepts ISO dates, whatever the interface language.
+    assert f'value="{community_a.created_on.isoformat()}"' in page
