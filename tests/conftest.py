@@ -107,24 +107,18 @@ def org_b():
     return OrganizationFactory(name="Organisation B 乙", slug="org-b")
 
 
-@pytest.fixture
-def owner_a(org_a):
-    return StaffFactory(organization=org_a, role=Role.OWNER)
+def staff_of_org_a(role: str):
+    @pytest.fixture
+    def fixture(org_a):
+        return StaffFactory(organization=org_a, role=role)
+
+    return fixture
 
 
-@pytest.fixture
-def operator_a(org_a):
-    return StaffFactory(organization=org_a, role=Role.OPERATOR)
-
-
-@pytest.fixture
-def manager_a(org_a):
-    return StaffFactory(organization=org_a, role=Role.MANAGER)
-
-
-@pytest.fixture
-def moderator_a(org_a):
-    return StaffFactory(organization=org_a, role=Role.MODERATOR)
+owner_a = staff_of_org_a(Role.OWNER)
+operator_a = staff_of_org_a(Role.OPERATOR)
+manager_a = staff_of_org_a(Role.MANAGER)
+moderator_a = staff_of_org_a(Role.MODERATOR)
 
 
 @pytest.fixture
