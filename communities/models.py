@@ -1,6 +1,7 @@
 """Tenants, the staff who work in them, and the communities (chat groups) they run."""
 
 import zoneinfo
+from datetime import date
 from functools import cache
 
 from django.conf import settings
@@ -24,6 +25,12 @@ class Organization(models.Model):
 
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        default="CNY",
+        help_text=_("ISO 4217 code used for commitment deposits, e.g. CNY, USD, SGD."),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
@@ -89,6 +96,60 @@ class Platform(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class FunnelRole(models.TextChoices):
+    """What a group is for in the programme's funnel (社群矩阵, AIDASS)."""
+
+    TRAFFIC = "traffic", _("Traffic (引流)")
+    CONVERSION = "conversion", _("Conversion (转化)")
+    FAN = "fan", _("Fans / after-sale (粉丝)")
+    FLASH = "flash", _("Flash campaign (快闪)")
+    INTEREST = "interest", _("Interest")
+    LEARNING = "learning", _("Learning")
+    RESOURCE = "resource", _("Resource")
+    CAMP = "camp", _("Training camp (训练营)")
+    LOCAL = "local", _("Local")
+
+
+# Groups that run for a fixed time and are finished after their end date.
+TIME_BOXED_ROLES = frozenset({FunnelRole.FLASH, FunnelRole.CAMP})
+
+
+class AnnouncementLanguage(models.TextChoices):
+    CHINESE = "zh-hans", _("Simplified Chinese")
+    ENGLISH = "en", _("English")
+
+
+class Programme(models.Model):
+    """A set of groups run together: a community matrix (社群矩阵)."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="programmes",
+        verbose_name=_("organisation"),
+    )
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"],
+                name="programme_name_unique_per_org",
+                violation_error_message=_(
+                    "This organisation already has a programme of that name."
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 @cache
 def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
@@ -132,6 +193,68 @@ class Community(models.Model):
         default=False,
         help_text=_("Archived communities are hidden from lists and dashboards."),
     )
+    programme = models.ForeignKey(
+        Programme,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="communities",
+        verbose_name=_("programme"),
+    )
+
+    # Positioning (社群定位)
+    goal = models.CharField(
+        _("goal"),
+        max_length=200,
+        blank=True,
+        help_text=_("The concrete shared goal (目标感), e.g. “read 50 books a year together”."),
+    )
+    funnel_role = models.CharField(
+        _("funnel role"), max_length=20, choices=FunnelRole.choices, blank=True
+    )
+    why = models.TextField(_("why build it"), blank=True)
+    what = models.TextField(_("what value members get"), blank=True)
+    where = models.TextField(_("where it lives"), blank=True)
+    who = models.TextField(_("who the members are"), blank=True)
+    when = models.TextField(_("when it starts and how long it lives"), blank=True)
+    how = models.TextField(_("how it pays back"), blank=True)
+    capacity = models.PositiveIntegerField(
+        _("target size"),
+        null=True,
+        blank=True,
+        help_text=_("How many members fit the goal: too few is dull, too many feel unseen."),
+    )
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    end_date = models.DateField(
+        _("end date"),
+        null=True,
+        blank=True,
+        help_text=_("Flash groups and training camps only: after this day the group is finished."),
+    )
+
+    # Rules (群规): the behaviours are Rule rows; these are the announcement's other parts.
+    announcement_language = models.CharField(
+        _("announcement language"),
+        max_length=10,
+        choices=AnnouncementLanguage.choices,
+        default=AnnouncementLanguage.CHINESE,
+    )
+    value_statement = models.TextField(
+        _("value"),
+        blank=True,
+        help_text=_("What members gain here; the announcement opens with it."),
+    )
+    entry_standard = models.TextField(_("entry standard"), blank=True)
+    vision = models.TextField(_("vision"), blank=True)
+
+    # Tier ladder behaviour (see members.services.membership_promote).
+    demotion_enabled = models.BooleanField(
+        _("demote members who stop qualifying"),
+        default=False,
+        help_text=_("Staff-set tiers are never changed automatically."),
+    )
+    demotion_grace_days = models.PositiveIntegerField(_("demotion grace period (days)"), default=14)
+
     added_at = models.DateTimeField(_("added at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -152,3 +275,75 @@ class Community(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        if self.end_date and self.funnel_role not in TIME_BOXED_ROLES:
+            errors["end_date"] = _("Only flash groups and training camps have an end date.")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = _("The end date is before the start date.")
+        if (
+            self.programme_id
+            and self.organization_id
+            and self.programme.organization_id != self.organization_id
+        ):
+            errors["programme"] = _("Choose a programme of this organisation.")
+        if errors:
+            raise ValidationError(errors)
+
+    def local_today(self) -> date:
+        return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.time_zone))
+
+    @property
+    def is_finished(self) -> bool:
+        """A flash group or camp whose end date has passed (in its own time zone)."""
+        return bool(self.end_date) and self.end_date < self.local_today()
+
+
+class RuleKind(models.TextChoices):
+    ENCOURAGED = "encouraged", _("Encouraged")
+    FORBIDDEN = "forbidden", _("Forbidden")
+
+
+class Penalty(models.TextChoices):
+    WARNING = "warning", _("Warning")
+    DEDUCTION = "deduction", _("Points deduction")
+    MUTE = "mute", _("Mute")
+    REMOVAL = "removal", _("Removal")
+
+
+class Rule(models.Model):
+    """One behaviour in a community's rules: encouraged (earns points) or forbidden."""
+
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="rules", verbose_name=_("community")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=RuleKind.choices)
+    title = models.CharField(_("behaviour"), max_length=200)
+    points = models.PositiveIntegerField(
+        _("points"),
+        default=0,
+        help_text=_("Earned for an encouraged behaviour; deducted for a forbidden one."),
+    )
+    penalty = models.CharField(_("penalty"), max_length=20, choices=Penalty.choices, blank=True)
+    strikes_to_removal = models.PositiveIntegerField(
+        _("strikes before removal"),
+        null=True,
+        blank=True,
+        help_text=_("The violation that reaches this count removes the member. Empty: never."),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["community", "kind", "position", "id"]
+        verbose_name = _("rule")
+        verbose_name_plural = _("rules")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if self.kind == RuleKind.FORBIDDEN and not self.penalty:
+            raise ValidationError({"penalty": _("A forbidden behaviour needs a penalty.")})
+        if self.kind == RuleKind.ENCOURAGED and (self.penalty or self.strikes_to_removal):
+            raise ValidationError(_("An encouraged behaviour has no penalty."))

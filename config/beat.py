@@ -4,9 +4,17 @@
 (a worker down for an hour) never piles up duplicates.
 """
 
+from celery.schedules import crontab
+
 
 def beat_schedule(heartbeat_seconds: float) -> dict:
     return {
+        # 03:30 every night (TIME_ZONE, Asia/Shanghai by default): tier promotion.
+        "promote-tiers": {
+            "task": "analytics.promote_tiers",
+            "schedule": crontab(hour=3, minute=30),
+            "options": {"expires": 6 * 3600},
+        },
         # Every HEARTBEAT_INTERVAL_SECONDS (60 s by default): proves beat and a worker run.
         "health-heartbeat": {
             "task": "config.heartbeat",

@@ -1,7 +1,9 @@
 from django.urls import path
 
-from members import views
+from members.views import members
 
 app_name = "members"
 
-urlpatterns = [path("", views.member_list, name="list")]
+urlpatterns = [
+    path("", members.member_list, name="list"),
+]

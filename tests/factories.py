@@ -2,6 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from communities.models import Community, Organization, Platform, Role, Staff
+from members.models import Member, Membership
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
@@ -40,3 +41,24 @@ class CommunityFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Community {n}")
     slug = factory.Sequence(lambda n: f"community-{n}")
     platform = Platform.WECHAT
+
+
+class MemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Member
+
+    organization = factory.SubFactory(OrganizationFactory)
+    display_name = factory.Sequence(lambda n: f"成员{n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    """A member in a community, on the bottom tier of its ladder."""
+
+    class Meta:
+        model = Membership
+
+    community = factory.SubFactory(CommunityFactory)
+    member = factory.SubFactory(
+        MemberFactory, organization=factory.SelfAttribute("..community.organization")
+    )
+    tier = factory.LazyAttribute(lambda m: m.community.tiers.order_by("rank").first())

@@ -1,0 +1,53 @@
+"""Jobs that feed figures to lower apps' rules (DESIGN.md §1: analytics passes them in)."""
+
+from dataclasses import dataclass
+
+from communities.models import Community
+from members.models import PRESENT_STATUSES, Membership
+from members.services import membership_promote
+
+
+@dataclass(frozen=True)
+class PromotionRun:
+    communities: int
+    checked: int
+    changed: int
+
+
+def active_days_30(*, membership: Membership) -> int:
+    """Distinct active days in the 30 days to today.
+
+    No activity is ingested yet (the ingestion issue adds the event log and the rollups
+    this will read), so this reads zero for everyone, as the ladder's contract allows.
+    """
+    return 0
+
+
+def tiers_promote_all() -> PromotionRun:
+    """The nightly promotion: every present member of every live community, once."""
+    communities = checked = changed = 0
+    for community in Community.objects.filter(archived=False).iterator():
+        ladder = list(community.tiers.order_by("rank"))
+        if not ladder:
+            continue
+        communities += 1
+        today = community.local_today()
+        memberships = (
+            Membership.objects.filter(
+                community=community, status__in=PRESENT_STATUSES, tier_set_by_staff=False
+            )
+            .select_related("tier", "community")
+            .iterator(chunk_size=1000)
+        )
+        for membership in memberships:
+            checked += 1
+            change = membership_promote(
+                membership=membership,
+                points=membership.points_balance,
+                active_days_30=active_days_30(membership=membership),
+                tenure_days=(today - membership.joined_on).days,
+                ladder=ladder,
+                today=today,
+            )
+            changed += change is not None
+    return PromotionRun(communities=communities, checked=checked, changed=changed)
