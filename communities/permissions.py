@@ -11,6 +11,7 @@ Rules:
 from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
+from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -18,7 +19,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from communities.models import Community, Role, Staff
+from communities.models import Community, Programme, Role, Staff
 
 
 class Capability(StrEnum):
@@ -51,6 +52,12 @@ ASSIGNED_ONLY_ROLES = frozenset({Role.MODERATOR})
 
 
 SESSION_ORGANIZATION_KEY = "organization_id"
+
+
+def get_programme_or_404(staff: Staff, programme_id: int) -> Programme:
+    return get_object_or_404(
+        Programme.objects.filter(organization_id=staff.organization_id), pk=programme_id
+    )
 
 
 def staff_list_for_user(*, user) -> list[Staff]:
@@ -98,9 +105,10 @@ def get_community_or_404(staff: Staff, slug: str) -> Community:
 
 # URL parameters that name an object, and how to find it *within what the staff may see*.
 # The decorator swaps the parameter for the object, so a view can never look one up
-# unscoped. A later object type (a member, an import) adds its resolver here.
-URL_OBJECT_RESOLVERS: dict[str, tuple[str, Callable[[Staff, str], object]]] = {
+# unscoped. Higher apps register theirs in AppConfig.ready (members/access.py).
+URL_OBJECT_RESOLVERS: dict[str, tuple[str, Callable[[Staff, Any], object]]] = {
     "community_slug": ("community", get_community_or_404),
+    "programme_id": ("programme", get_programme_or_404),
 }
 
 

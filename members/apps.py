@@ -7,4 +7,8 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self) -> None:
+        from communities.permissions import URL_OBJECT_RESOLVERS
         from members import signals  # noqa: F401
+        from members.access import RESOLVERS
+
+        URL_OBJECT_RESOLVERS.update(RESOLVERS)

@@ -8,9 +8,10 @@ until SAMPLE_KWARGS says which object of organisation B to point it at.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from communities.models import Community, Role
+from communities.models import Community, Programme, Role
 from communities.permissions import ROLE_CAPABILITIES, Capability, staff_required
-from tests.factories import CommunityFactory, StaffFactory, UserFactory
+from members.models import Application, Membership
+from tests.factories import CommunityFactory, MembershipFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,13 +42,38 @@ OBJECT_URLS = [(name, p) for name, p in PRIVATE_URLS if p.pattern.converters]
 
 
 def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
-    sample = {"community_slug": community.slug}
+    """Values for a URL's parameters that point at objects around ``community``."""
+    sample = {
+        "community_slug": community.slug,
+        "programme_id": programme_of(community).pk,
+        "member_id": membership_of(community).member_id,
+        "application_id": application_of(community).pk,
+    }
     kwargs = {}
     for kwarg in pattern.pattern.converters:
         if kwarg not in sample:
             pytest.fail(f"Add a sample value for URL parameter {kwarg!r} to this test.")
         kwargs[kwarg] = sample[kwarg]
     return kwargs
+
+
+def programme_of(community: Community) -> Programme:
+    programme, _ = Programme.objects.get_or_create(
+        organization=community.organization, name=f"{community.name} 矩阵"
+    )
+    return programme
+
+
+def membership_of(community: Community) -> Membership:
+    return Membership.objects.filter(community=community).first() or MembershipFactory(
+        community=community, member__display_name=f"{community.name} 的成员"
+    )
+
+
+def application_of(community: Community) -> Application:
+    return Application.objects.filter(community=community).first() or Application.objects.create(
+        community=community, display_name="申请人", platform="wechat", external_id="wxid_x"
+    )
 
 
 def test_the_project_has_object_urls_to_check():
