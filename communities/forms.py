@@ -1,35 +1,131 @@
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.forms import BaseModelFormSet, modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
-from communities.models import Community, time_zone_choices
+from communities.models import (
+    Community,
+    Organization,
+    Programme,
+    Rule,
+    RuleKind,
+    time_zone_choices,
+)
+from communities.services import RuleEdit
 
 
-class CommunityForm(forms.ModelForm):
+def iso_date_input() -> forms.DateInput:
+    # <input type="date"> takes ISO dates whatever the interface language.
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def add_service_error(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's ValidationError on the fields it names, above the form otherwise."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+class ServiceValidatedModelForm(forms.ModelForm):
+    def _post_clean(self):
+        # Model validation (including per-organisation uniqueness) runs in the service,
+        # where the organisation is known; the form only checks its fields. The instance
+        # is left untouched: the service is the only writer.
+        pass
+
+
+FIVE_W_ONE_H = ["why", "what", "where", "who", "when", "how"]
+
+
+class CommunityForm(ServiceValidatedModelForm):
+    """Create or edit a community: basics, its positioning card and ladder options."""
+
     time_zone = forms.ChoiceField(
         label=_("time zone"),
         choices=time_zone_choices,
         initial=settings.DEFAULT_COMMUNITY_TIME_ZONE,
     )
 
+    # (legend, description, fields) in page order; the template draws a <fieldset> each.
+    FIELDSETS = [
+        (_("Basics"), "", ["name", "slug", "platform", "time_zone", "created_on", "archived"]),
+        (
+            _("Positioning"),
+            _("The concrete goal, the group's place in the funnel, its size and its dates."),
+            ["goal", "funnel_role", "programme", "capacity", "start_date", "end_date"],
+        ),
+        (
+            _("5W1H self-check"),
+            _(
+                "Why build it, what members get, where it lives, who they are, "
+                "when it runs, how it pays back."
+            ),
+            FIVE_W_ONE_H,
+        ),
+        (_("Ladder options"), "", ["demotion_enabled", "demotion_grace_days"]),
+    ]
+
     class Meta:
         model = Community
-        fields = ["name", "slug", "platform", "time_zone", "created_on", "archived"]
-        # <input type="date"> takes ISO dates whatever the interface language.
-        widgets = {"created_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        fields = [
+            "name",
+            "slug",
+            "platform",
+            "time_zone",
+            "created_on",
+            "archived",
+            "goal",
+            "funnel_role",
+            "programme",
+            "capacity",
+            "start_date",
+            "end_date",
+            "why",
+            "what",
+            "where",
+            "who",
+            "when",
+            "how",
+            "demotion_enabled",
+            "demotion_grace_days",
+        ]
+        widgets = {
+            "created_on": iso_date_input(),
+            "start_date": iso_date_input(),
+            "end_date": iso_date_input(),
+            **{name: forms.Textarea(attrs={"rows": 2}) for name in FIVE_W_ONE_H},
+        }
 
-    def __init__(self, *args, creating: bool = False, **kwargs):
+    def __init__(self, *args, organization: Organization, creating: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].help_text = Community._meta.get_field("time_zone").help_text
+        # Only this organisation's programmes can be chosen.
+        self.fields["programme"].queryset = Programme.objects.filter(organization=organization)
+        self.fields["programme"].help_text = _(
+            "The community matrix (社群矩阵) this group belongs to, if any."
+        )
+        self.fields["capacity"].widget.attrs["min"] = 1
+        self.fields["demotion_grace_days"].widget.attrs["min"] = 0
+        self.fields["demotion_grace_days"].required = False
         if creating:
             self.fields["slug"].required = False
             self.fields["slug"].help_text = _("Leave empty to make one from the name.")
             del self.fields["archived"]
 
-    def _post_clean(self):
-        # Model validation (including the per-organisation unique slug) runs in the
-        # service, where the organisation is known; the form only checks its fields.
-        pass
+    def clean_demotion_grace_days(self):
+        # Left empty: keep what the community has (the model's default for a new one).
+        value = self.cleaned_data["demotion_grace_days"]
+        return self.instance.demotion_grace_days if value is None else value
+
+    def fieldsets(self):
+        """(legend, description, bound fields) for each fieldset, minus left-out fields."""
+        return [
+            (legend, description, [self[name] for name in names if name in self.fields])
+            for legend, description, names in self.FIELDSETS
+        ]
 
 
 class CommunityFilterForm(forms.Form):
@@ -42,3 +138,108 @@ class CommunityFilterForm(forms.Form):
         platform_field = Community._meta.get_field("platform")
         self.fields["platform"].choices = [("", _("All platforms")), *platform_field.choices]
         self.fields["q"].widget.attrs["placeholder"] = _("Name contains…")
+
+
+# --- Rules -----------------------------------------------------------------------------------
+
+
+class RuleTextsForm(ServiceValidatedModelForm):
+    """The rules' texts around the behaviours: value, entry standard, vision, language."""
+
+    class Meta:
+        model = Community
+        fields = ["value_statement", "entry_standard", "vision", "announcement_language"]
+        widgets = {
+            "value_statement": forms.Textarea(attrs={"rows": 3}),
+            "entry_standard": forms.Textarea(attrs={"rows": 3}),
+            "vision": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "entry_standard": _("Who may join: interests, industry, region, a deposit…"),
+            "vision": _("Where the group is heading together; the announcement ends with it."),
+            "announcement_language": _("The language the announcement is written in."),
+        }
+
+
+class EncouragedRuleForm(ServiceValidatedModelForm):
+    kind = RuleKind.ENCOURAGED
+
+    class Meta:
+        model = Rule
+        fields = ["title", "points"]
+        labels = {"points": _("points earned")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["points"].widget.attrs["min"] = 0
+
+
+class ForbiddenRuleForm(ServiceValidatedModelForm):
+    kind = RuleKind.FORBIDDEN
+
+    strikes_to_removal = forms.IntegerField(
+        label=Rule._meta.get_field("strikes_to_removal").verbose_name,
+        help_text=Rule._meta.get_field("strikes_to_removal").help_text,
+        min_value=1,
+        required=False,
+    )
+
+    class Meta:
+        model = Rule
+        fields = ["title", "penalty", "points", "strikes_to_removal"]
+        labels = {"points": _("points deducted")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A forbidden behaviour always has a penalty (Rule.clean); say so before saving.
+        self.fields["penalty"].required = True
+        self.fields["points"].widget.attrs["min"] = 0
+
+
+class BaseRuleFormSet(BaseModelFormSet):
+    """The behaviours of one kind: existing rows, two blank rows to add, a delete box each."""
+
+    def clean(self):
+        super().clean()
+        # A row sent as an existing rule that is not among this community's rules (deleted
+        # meanwhile in another tab, or another community's) must not turn into a new rule.
+        for index, form in enumerate(self.forms):
+            if (
+                index < self.initial_form_count()
+                and form.instance.pk is None
+                and not (self.can_delete and self._should_delete_form(form))
+            ):
+                raise ValidationError(
+                    _("A rule on this page no longer exists. Reload the page and try again.")
+                )
+
+    def edits(self) -> list[RuleEdit]:
+        """What the rows ask for, for services.community_rules_save (valid formset only)."""
+        kind = self.form.kind
+        edits = []
+        for form in self.forms:
+            existing = form.instance if form.instance.pk else None
+            if self.can_delete and self._should_delete_form(form):
+                if existing is not None:
+                    edits.append(RuleEdit(kind=kind, rule=existing, delete=True))
+            elif form.has_changed():
+                data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+                edits.append(RuleEdit(kind=kind, rule=existing, data=data))
+        return edits
+
+
+def rule_formset(kind: str, community: Community, data=None):
+    form = EncouragedRuleForm if kind == RuleKind.ENCOURAGED else ForbiddenRuleForm
+    formset_class = modelformset_factory(
+        Rule, form=form, formset=BaseRuleFormSet, extra=2, can_delete=True
+    )
+    return formset_class(
+        data, queryset=community.rules.filter(kind=kind).order_by("position", "id"), prefix=kind
+    )
+
+
+class ProgrammeForm(ServiceValidatedModelForm):
+    class Meta:
+        model = Programme
+        fields = ["name", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}

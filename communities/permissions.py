@@ -28,6 +28,7 @@ class Capability(StrEnum):
     VIEW_ANALYTICS = "analytics.view"
     EXPORT_DATA = "analytics.export"
     WORK_CHECKLISTS = "checklists.work"
+    MODERATE_MEMBERS = "members.moderate"  # record violations in the groups one works on
     MANAGE_ORGANIZATION = "organization.manage"
 
 
@@ -39,12 +40,15 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.MANAGE_COMMUNITIES,
             Capability.VIEW_ANALYTICS,
             Capability.WORK_CHECKLISTS,
+            Capability.MODERATE_MEMBERS,
         }
     ),
     Role.MANAGER: frozenset(
         {Capability.VIEW_COMMUNITIES, Capability.VIEW_ANALYTICS, Capability.EXPORT_DATA}
     ),
-    Role.MODERATOR: frozenset({Capability.VIEW_COMMUNITIES, Capability.WORK_CHECKLISTS}),
+    Role.MODERATOR: frozenset(
+        {Capability.VIEW_COMMUNITIES, Capability.WORK_CHECKLISTS, Capability.MODERATE_MEMBERS}
+    ),
 }
 
 # Roles that see only the communities assigned to them.

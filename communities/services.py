@@ -1,15 +1,39 @@
 """Every write to organisations, staff and communities goes through a function here."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max, ProtectedError
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
-from communities.models import Community, Organization, Staff
+from communities.models import Community, Organization, Programme, Rule, RuleKind, Staff
 
-EDITABLE_COMMUNITY_FIELDS = ("name", "slug", "platform", "time_zone", "created_on", "archived")
+BASIC_COMMUNITY_FIELDS = ("name", "slug", "platform", "time_zone", "created_on", "archived")
+# The positioning card (社群定位): goal, funnel role, 5W1H, size and dates.
+POSITIONING_FIELDS = (
+    "programme",
+    "goal",
+    "funnel_role",
+    "capacity",
+    "start_date",
+    "end_date",
+    "why",
+    "what",
+    "where",
+    "who",
+    "when",
+    "how",
+)
+LADDER_FIELDS = ("demotion_enabled", "demotion_grace_days")
+EDITABLE_COMMUNITY_FIELDS = (*BASIC_COMMUNITY_FIELDS, *POSITIONING_FIELDS, *LADDER_FIELDS)
+# The rules' texts; the behaviours themselves are Rule rows (rule_create and friends).
+RULE_TEXT_FIELDS = ("value_statement", "entry_standard", "vision", "announcement_language")
 
 
 def organization_create(*, name: str, slug: str) -> Organization:
@@ -51,9 +75,23 @@ def staff_add(
     return staff
 
 
+# Words of the communities URLs that a community's slug would collide with. ("new" does
+# too, but communities may already use it: the create page wins over such a community.)
+RESERVED_SLUGS = frozenset({"programmes"})
+
+
+def _check_slug(slug: str) -> None:
+    if slug in RESERVED_SLUGS:
+        raise ValidationError(
+            {"slug": _("“%(slug)s” is a reserved word; choose another.") % {"slug": slug}}
+        )
+
+
 def community_slug_suggest(*, organization: Organization, name: str) -> str:
     """An unused ASCII slug for a name; Chinese names fall back to "community-N"."""
     base = slugify(name)[:50].strip("-") or "community"
+    if base in RESERVED_SLUGS:
+        base = f"{base}-group"
     taken = set(
         Community.objects.filter(organization=organization, slug__startswith=base).values_list(
             "slug", flat=True
@@ -76,7 +114,14 @@ def community_create(
     time_zone: str | None = None,
     created_on: date | None = None,
     archived: bool = False,
+    **details: Any,
 ) -> Community:
+    """Add a community. ``details`` are positioning, ladder and rule-text fields
+    (POSITIONING_FIELDS, LADDER_FIELDS, RULE_TEXT_FIELDS); ``None`` keeps the default.
+    The announcement language matters at creation: the default ladder is named in it."""
+    unknown = set(details) - {*POSITIONING_FIELDS, *LADDER_FIELDS, *RULE_TEXT_FIELDS}
+    if unknown:
+        raise ValueError(f"Not settable on creation: {sorted(unknown)}")
     community = Community(
         organization=organization,
         name=name,
@@ -88,21 +133,140 @@ def community_create(
         community.time_zone = time_zone
     if created_on:
         community.created_on = created_on
+    for field_name, value in details.items():
+        if value is not None:
+            setattr(community, field_name, value)
+    _check_slug(community.slug)
     community.full_clean()
     community.save()
     return community
 
 
-def community_update(*, community: Community, data: dict) -> Community:
-    """Change the editable fields named in ``data``; other keys are a programming error."""
-    unknown = set(data) - set(EDITABLE_COMMUNITY_FIELDS)
+def _fields_update(instance, data: dict, allowed: Iterable[str], *, stamp: str | None = None):
+    """Set the changed fields of ``data`` (keys must be in ``allowed``), validate, save them."""
+    unknown = set(data) - set(allowed)
     if unknown:
         raise ValueError(f"Not editable: {sorted(unknown)}")
-    changed = [field for field, value in data.items() if getattr(community, field) != value]
-    for field in changed:
-        setattr(community, field, data[field])
+    changed = [name for name, value in data.items() if getattr(instance, name) != value]
     if not changed:
-        return community
-    community.full_clean()
-    community.save(update_fields=[*changed, "updated_at"])
+        return instance
+    for name in changed:
+        setattr(instance, name, data[name])
+    instance.full_clean()
+    instance.save(update_fields=[*changed, stamp] if stamp else changed)
+    return instance
+
+
+def community_update(*, community: Community, data: dict) -> Community:
+    """Change the editable fields named in ``data``; other keys are a programming error."""
+    if data.get("slug", community.slug) != community.slug:
+        _check_slug(data["slug"])
+    return _fields_update(community, data, EDITABLE_COMMUNITY_FIELDS, stamp="updated_at")
+
+
+# --- Rules (群规) ----------------------------------------------------------------------------
+
+
+def community_rules_update(*, community: Community, data: dict) -> Community:
+    """Change the rules' texts: value, entry standard, vision, announcement language."""
+    return _fields_update(community, data, RULE_TEXT_FIELDS, stamp="updated_at")
+
+
+RULE_FIELDS = {
+    RuleKind.ENCOURAGED: ("title", "points", "position"),
+    RuleKind.FORBIDDEN: ("title", "points", "penalty", "strikes_to_removal", "position"),
+}
+
+
+def rule_create(
+    *,
+    community: Community,
+    kind: str,
+    title: str,
+    points: int = 0,
+    penalty: str = "",
+    strikes_to_removal: int | None = None,
+    position: int | None = None,
+) -> Rule:
+    """Add a behaviour to the rules; by default after the others of its kind."""
+    if position is None:
+        last = community.rules.filter(kind=kind).aggregate(last=Max("position"))["last"]
+        position = 0 if last is None else last + 1
+    rule = Rule(
+        community=community,
+        kind=kind,
+        title=title,
+        points=points or 0,
+        penalty=penalty,
+        strikes_to_removal=strikes_to_removal,
+        position=position,
+    )
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
+def rule_update(*, rule: Rule, data: dict) -> Rule:
+    """Change a behaviour; its kind never changes (delete it and add one of the other kind)."""
+    data = {**data}
+    if "points" in data:
+        data["points"] = data["points"] or 0
+    return _fields_update(rule, data, RULE_FIELDS[rule.kind])
+
+
+def rule_delete(*, rule: Rule) -> None:
+    """Remove a behaviour from the rules, unless violations of it are on record."""
+    try:
+        rule.delete()
+    except ProtectedError:
+        raise ValidationError(
+            _("“%(rule)s” has recorded violations, so it stays in the rules.") % {"rule": rule}
+        ) from None
+
+
+@dataclass(frozen=True)
+class RuleEdit:
+    """One row of the rules editor: a new behaviour (``rule`` None), a change or a deletion."""
+
+    kind: str
+    rule: Rule | None = None
+    data: dict = field(default_factory=dict)
+    delete: bool = False
+
+
+@transaction.atomic
+def community_rules_save(
+    *, community: Community, texts: dict, edits: Iterable[RuleEdit]
+) -> Community:
+    """Save the rules editor in one go: the texts, then every added, changed or deleted row.
+
+    All or nothing: a row that fails validation leaves everything as it was.
+    """
+    community_rules_update(community=community, data=texts)
+    for edit in edits:
+        if edit.rule is not None and edit.rule.community_id != community.pk:
+            raise ValueError("A rule of another community.")
+        if edit.rule is not None and edit.rule.kind != edit.kind:
+            raise ValueError("A rule's kind never changes.")
+        if edit.delete:
+            if edit.rule is not None:
+                rule_delete(rule=edit.rule)
+        elif edit.rule is not None:
+            rule_update(rule=edit.rule, data=edit.data)
+        else:
+            rule_create(community=community, kind=edit.kind, **edit.data)
     return community
+
+
+# --- Programmes (社群矩阵) ---------------------------------------------------------------------
+
+
+def programme_create(*, organization: Organization, name: str, description: str = "") -> Programme:
+    programme = Programme(organization=organization, name=name.strip(), description=description)
+    programme.full_clean()
+    programme.save()
+    return programme
+
+
+def programme_update(*, programme: Programme, data: dict) -> Programme:
+    return _fields_update(programme, data, ("name", "description"))

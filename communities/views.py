@@ -2,14 +2,25 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRefresh
 
 from communities import selectors, services
-from communities.forms import CommunityFilterForm, CommunityForm
-from communities.models import Community
+from communities.announcement import announcement_text
+from communities.forms import (
+    FIVE_W_ONE_H,
+    CommunityFilterForm,
+    CommunityForm,
+    ProgrammeForm,
+    RuleTextsForm,
+    add_service_error,
+    rule_formset,
+)
+from communities.models import Community, Programme, RuleKind
+from communities.panels import member_counts, panel_scripts, panels_for
 from communities.permissions import (
     SESSION_ORGANIZATION_KEY,
     Capability,
@@ -50,14 +61,13 @@ def community_list(request: HtmxHttpRequest):
 @require_http_methods(["GET", "POST"])
 @staff_required(Capability.MANAGE_COMMUNITIES)
 def community_create(request: HtmxHttpRequest):
-    form = CommunityForm(request.POST or None, creating=True)
+    organization = request.staff.organization
+    form = CommunityForm(request.POST or None, creating=True, organization=organization)
     if request.method == "POST" and form.is_valid():
         try:
-            community = services.community_create(
-                organization=request.staff.organization, **form.cleaned_data
-            )
+            community = services.community_create(organization=organization, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Community “%(name)s” created.") % {"name": community})
             return redirect("communities:detail", community_slug=community.slug)
@@ -67,6 +77,9 @@ def community_create(request: HtmxHttpRequest):
 @require_GET
 @staff_required(Capability.VIEW_COMMUNITIES)
 def community_detail(request: HtmxHttpRequest, community: Community):
+    rules = selectors.community_rules(community=community)
+    counts = member_counts([community.pk])
+    panels = panels_for(request, community)
     return render(
         request,
         "communities/detail.html",
@@ -74,6 +87,16 @@ def community_detail(request: HtmxHttpRequest, community: Community):
             "nav": "communities",
             "community": community,
             "can_manage": has_capability(request.staff, Capability.MANAGE_COMMUNITIES),
+            "five_w_one_h": [
+                (Community._meta.get_field(name).verbose_name, getattr(community, name))
+                for name in FIVE_W_ONE_H
+            ],
+            "members_present": None if counts is None else counts[community.pk],
+            "encouraged": [rule for rule in rules if rule.kind == RuleKind.ENCOURAGED],
+            "forbidden": [rule for rule in rules if rule.kind == RuleKind.FORBIDDEN],
+            "announcement": announcement_text(community, rules),
+            "panels": panels,
+            "panel_scripts": panel_scripts(panels),
         },
     )
 
@@ -81,12 +104,14 @@ def community_detail(request: HtmxHttpRequest, community: Community):
 @require_http_methods(["GET", "POST"])
 @staff_required(Capability.MANAGE_COMMUNITIES)
 def community_edit(request: HtmxHttpRequest, community: Community):
-    form = CommunityForm(request.POST or None, instance=community)
+    form = CommunityForm(
+        request.POST or None, instance=community, organization=request.staff.organization
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.community_update(community=community, data=form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Changes to “%(name)s” saved.") % {"name": community})
             return redirect("communities:detail", community_slug=community.slug)
@@ -94,6 +119,90 @@ def community_edit(request: HtmxHttpRequest, community: Community):
         request,
         "communities/form.html",
         {"nav": "communities", "form": form, "community": community},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required(Capability.MANAGE_COMMUNITIES)
+def community_rules(request: HtmxHttpRequest, community: Community):
+    """The rules editor: value, entry standard, vision, language, and the behaviours."""
+    data = request.POST if request.method == "POST" else None
+    texts = RuleTextsForm(data, instance=community, prefix="texts")
+    encouraged = rule_formset(RuleKind.ENCOURAGED, community, data)
+    forbidden = rule_formset(RuleKind.FORBIDDEN, community, data)
+    if data is not None and all([texts.is_valid(), encouraged.is_valid(), forbidden.is_valid()]):
+        try:
+            services.community_rules_save(
+                community=community,
+                texts=texts.cleaned_data,
+                edits=[*encouraged.edits(), *forbidden.edits()],
+            )
+        except ValidationError as error:
+            add_service_error(texts, error)
+        else:
+            messages.success(request, _("Rules of “%(name)s” saved.") % {"name": community})
+            return redirect(reverse("communities:detail", args=[community.slug]) + "#rules")
+    return render(
+        request,
+        "communities/rules.html",
+        {
+            "nav": "communities",
+            "community": community,
+            "texts": texts,
+            "encouraged": encouraged,
+            "forbidden": forbidden,
+        },
+    )
+
+
+# --- Programmes: the community matrix (社群矩阵) ------------------------------------------------
+
+
+@require_GET
+@staff_required(Capability.VIEW_COMMUNITIES)
+def programme_list(request: HtmxHttpRequest):
+    return render(
+        request,
+        "communities/programmes.html",
+        {
+            "nav": "communities",
+            "programmes": selectors.programme_list(staff=request.staff),
+            "can_manage": has_capability(request.staff, Capability.MANAGE_COMMUNITIES),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required(Capability.MANAGE_COMMUNITIES)
+def programme_create(request: HtmxHttpRequest):
+    form = ProgrammeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            programme = services.programme_create(
+                organization=request.staff.organization, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Programme “%(name)s” created.") % {"name": programme})
+            return redirect("communities:programme", programme_id=programme.pk)
+    return render(request, "communities/programme_form.html", {"nav": "communities", "form": form})
+
+
+@require_GET
+@staff_required(Capability.VIEW_COMMUNITIES)
+def programme_detail(request: HtmxHttpRequest, programme: Programme):
+    columns = selectors.programme_matrix(staff=request.staff, programme=programme)
+    return render(
+        request,
+        "communities/programme.html",
+        {
+            "nav": "communities",
+            "programme": programme,
+            "columns": columns,
+            "groups": sum(len(column.communities) for column in columns),
+            "can_manage": has_capability(request.staff, Capability.MANAGE_COMMUNITIES),
+        },
     )
 
 

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 
 from communities.models import Staff
 from communities.permissions import ASSIGNED_ONLY_ROLES, communities_for
-from members.models import Application, Member
+from members.models import Application, Member, Membership
 
 
 def get_member_or_404(staff: Staff, member_id: int) -> Member:
@@ -28,7 +28,17 @@ def get_application_or_404(staff: Staff, application_id: int) -> Application:
     )
 
 
+def get_membership_or_404(staff: Staff, membership_id: int) -> Membership:
+    return get_object_or_404(
+        Membership.objects.filter(community__in=communities_for(staff)).select_related(
+            "community", "member", "tier"
+        ),
+        pk=membership_id,
+    )
+
+
 RESOLVERS = {
+    "membership_id": ("membership", get_membership_or_404),
     "member_id": ("member", get_member_or_404),
     "application_id": ("application", get_application_or_404),
 }

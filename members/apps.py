@@ -12,3 +12,4 @@ class MembersConfig(AppConfig):
         from members.access import RESOLVERS
 
         URL_OBJECT_RESOLVERS.update(RESOLVERS)
+        from members import panels  # noqa: F401  (registers the community page's panels)

@@ -16,7 +16,10 @@ from members.models import (
     DepositEntry,
     Membership,
     PlatformHandle,
+    PointsEntry,
     Tier,
+    TierChange,
+    Violation,
 )
 
 SORTS = {
@@ -128,3 +131,24 @@ def application_queue(*, staff: Staff, status: str = ApplicationStatus.PENDING):
         .select_related("community", "reviewed_by")
         .order_by("submitted_at", "id")
     )
+
+
+def member_history(*, membership_ids: list[int]) -> dict:
+    """The profile's history tables for these memberships, newest first, one query each."""
+    return {
+        "tier_changes": TierChange.objects.filter(membership_id__in=membership_ids).select_related(
+            "membership__community", "from_tier", "to_tier", "changed_by"
+        ),
+        "points_entries": PointsEntry.objects.filter(
+            membership_id__in=membership_ids
+        ).select_related("membership__community", "rule", "created_by")[:100],
+        "violations": Violation.objects.filter(membership_id__in=membership_ids).select_related(
+            "membership__community", "rule", "recorded_by"
+        ),
+        "deposits": DepositEntry.objects.filter(membership_id__in=membership_ids).select_related(
+            "membership__community", "created_by"
+        ),
+        "applications": Application.objects.filter(membership_id__in=membership_ids).select_related(
+            "community", "reviewed_by"
+        ),
+    }

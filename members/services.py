@@ -527,3 +527,33 @@ def application_reject(*, application: Application, by, reason: str) -> Applicat
     application.decision_note = reason.strip()
     application.save(update_fields=["status", "reviewed_by", "reviewed_at", "decision_note"])
     return application
+
+
+# --- Questionnaire (applications UI) -----------------------------------------------------
+
+
+def _questions_number(questions: list[ApplicationQuestion]) -> None:
+    """Positions 0, 1, 2… in the given order, so a new question always goes last."""
+    for position, question in enumerate(questions):
+        if question.position != position:
+            question.position = position
+            question.save(update_fields=["position"])
+
+
+@transaction.atomic
+def question_delete(*, question: ApplicationQuestion) -> None:
+    """Remove a question. Answers already recorded stay in their applications."""
+    community = question.community
+    question.delete()
+    _questions_number(list(community.questions.order_by("position", "id")))
+
+
+@transaction.atomic
+def question_move(*, question: ApplicationQuestion, offset: int) -> None:
+    """Move a question up (negative offset) or down the questionnaire, within its ends."""
+    questions = list(question.community.questions.order_by("position", "id"))
+    index = next(i for i, q in enumerate(questions) if q.pk == question.pk)
+    target = max(0, min(len(questions) - 1, index + offset))
+    questions.insert(target, questions.pop(index))
+    _questions_number(questions)
+    question.position = target

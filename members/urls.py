@@ -1,6 +1,7 @@
 from django.urls import path
 
 from members.urls_applications import urlpatterns as application_urls
+from members.urls_squads import urlpatterns as squad_urls
 from members.urls_transfer import urlpatterns as transfer_urls
 from members.views import members
 
@@ -9,6 +10,18 @@ app_name = "members"
 # Each part of the members area keeps its routes beside its views.
 urlpatterns = [
     path("", members.member_list, name="list"),
+    path("bulk/", members.member_bulk, name="bulk"),
+    path("<int:member_id>/", members.member_profile, name="profile"),
+    path("memberships/<int:membership_id>/points/", members.membership_points, name="points"),
+    path("memberships/<int:membership_id>/deposit/", members.membership_deposit, name="deposit"),
+    path("memberships/<int:membership_id>/roles/", members.membership_roles, name="roles"),
+    path("memberships/<int:membership_id>/tier/", members.membership_tier, name="tier"),
+    path(
+        "memberships/<int:membership_id>/violation/",
+        members.membership_violation,
+        name="violation",
+    ),
     *application_urls,
     *transfer_urls,
+    *squad_urls,
 ]

@@ -28,5 +28,65 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
-  document.addEventListener("htmx:afterSettle", function (event) { drawCharts(event.target); });
+  // htmx:load fires on every piece of content htmx inserts (and bubbles from it, unlike
+  // the settle events of an element replaced by an outerHTML swap).
+  document.addEventListener("htmx:load", function (event) { drawCharts(event.target); });
+})();
+
+// Copy buttons: <button data-copy-target="ID" data-copy-status="ID"> copies the text of
+// the element (a readonly <textarea> or any element) with that id, and says so in the
+// status element (its data-copied / data-copy-failed texts, already translated).
+(function () {
+  "use strict";
+
+  function say(button, key) {
+    var status = document.getElementById(button.dataset.copyStatus || "");
+    if (!status) return;
+    status.textContent = status.dataset[key] || "";
+    clearTimeout(status._copyTimer);
+    status._copyTimer = setTimeout(function () { status.textContent = ""; }, 4000);
+  }
+
+  function selectText(source) {
+    if (typeof source.select === "function") {
+      source.focus();
+      source.select();
+      return;
+    }
+    var range = document.createRange();
+    range.selectNodeContents(source);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  // Without the asynchronous clipboard (plain http on an intranet), select the text and
+  // try the old copy command; if even that fails, the text stays selected for Ctrl+C.
+  function fallbackCopy(button, source) {
+    selectText(source);
+    var copied = false;
+    try {
+      copied = document.execCommand("copy");
+    } catch (error) {
+      copied = false;
+    }
+    say(button, copied ? "copied" : "copyFailed");
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy-target]");
+    if (!button) return;
+    var source = document.getElementById(button.dataset.copyTarget);
+    if (!source) return;
+    event.preventDefault();
+    var text = "value" in source ? source.value : source.textContent;
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(
+        function () { say(button, "copied"); },
+        function () { fallbackCopy(button, source); }
+      );
+    } else {
+      fallbackCopy(button, source);
+    }
+  });
 })();

@@ -47,6 +47,7 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
         "community_slug": community.slug,
         "programme_id": programme_of(community).pk,
         "member_id": membership_of(community).member_id,
+        "membership_id": membership_of(community).pk,
         "application_id": application_of(community).pk,
     }
     kwargs = {}
@@ -157,6 +158,7 @@ def test_role_capabilities_are_as_documented():
     assert ROLE_CAPABILITIES[Role.MODERATOR] == {
         Capability.VIEW_COMMUNITIES,
         Capability.WORK_CHECKLISTS,
+        Capability.MODERATE_MEMBERS,
     }
 
 

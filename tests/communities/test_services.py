@@ -4,8 +4,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from analytics.management.commands.seed_demo import DEMO_COMMUNITIES, DEMO_STAFF
 from communities import services
-from communities.management.commands.seed_demo import DEMO_COMMUNITIES, DEMO_STAFF
 from communities.models import Community, Organization, Platform, Role, Staff
 from tests.factories import CommunityFactory
 

@@ -14,7 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from communities import services
+from communities.demo import ENGLISH_COMMUNITIES, seed_communities
 from communities.models import Community, Organization, Platform, Role
+from members.demo import seed_members
 
 DEMO_ORG_SLUG = "demo"
 DEMO_PASSWORD = "communityops-demo"  # noqa: S105 (documented in the README, demo only)
@@ -81,6 +83,8 @@ class Command(BaseCommand):
                 time_zone=tz,
                 created_on=today - timedelta(days=age_days),
                 archived=archived,
+                # Set at creation, so the default ladder is named in the group's language.
+                announcement_language="en" if slug in ENGLISH_COMMUNITIES else "zh-hans",
             )
             created["communities"] += 1
         assigned = Community.objects.filter(
@@ -104,6 +108,13 @@ class Command(BaseCommand):
                 communities=assigned if role == Role.MODERATOR else (),
             )
             created["staff"] += 1
+        seed_communities(organization=organization)
+        operator = get_user_model().objects.get(username="operator")
+        people = seed_members(organization=organization, staff_user=operator)
+        self.stdout.write(
+            f"Members: {people['members']} added, {people['applications']} applications "
+            f"waiting, {people['violations']} violations."
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {created['communities']} communities and "

@@ -1,0 +1,168 @@
+from django import forms
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Community, Rule, RuleKind
+from members.models import (
+    DepositKind,
+    MemberRole,
+    MembershipStatus,
+    Squad,
+    Tag,
+    TagKind,
+    Tier,
+)
+from members.selectors import MemberFilters
+
+PAGE_SIZE = 50
+
+SORT_CHOICES = [
+    ("name", _("Name")),
+    ("-points", _("Most points")),
+    ("-tier", _("Highest tier")),
+    ("-joined", _("Newest")),
+    ("last_active", _("Longest inactive")),
+]
+
+
+class MemberFilterForm(forms.Form):
+    """The members list's filters. Tier and squad choices follow the chosen community."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    community = forms.ChoiceField(label=_("Community"), required=False)
+    tier = forms.TypedChoiceField(label=_("Tier"), required=False, coerce=int, empty_value=None)
+    squad = forms.TypedChoiceField(label=_("Squad"), required=False, coerce=int, empty_value=None)
+    role = forms.ChoiceField(label=_("Role"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    tag = forms.TypedChoiceField(label=_("Tag"), required=False, coerce=int, empty_value=None)
+    inactive = forms.IntegerField(
+        label=_("Inactive for at least (days)"), required=False, min_value=0, max_value=3650
+    )
+    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
+
+    def __init__(self, data, *, communities: list[Community], tags: list[Tag], **kwargs):
+        super().__init__(data, **kwargs)
+        self.communities = {c.slug: c for c in communities}
+        everything = [("", _("All"))]
+        self.fields["community"].choices = [
+            ("", _("All communities")),
+            *[(c.slug, c.name) for c in communities],
+        ]
+        self.fields["role"].choices = everything + list(MemberRole.choices)
+        self.fields["status"].choices = everything + list(MembershipStatus.choices)
+        self.fields["tag"].choices = everything + [
+            (t.pk, f"{t.get_kind_display()}: {t.name}") for t in tags
+        ]
+        self.fields["q"].widget.attrs["placeholder"] = _("Name or platform id…")
+        community = self.communities.get((data or {}).get("community", ""))
+        self.selected_community = community
+        tiers = list(community.tiers.order_by("rank")) if community else []
+        squads = list(community.squads.all()) if community else []
+        self.tiers, self.squads = tiers, squads
+        self.fields["tier"].choices = everything + [(t.pk, t.name) for t in tiers]
+        self.fields["squad"].choices = everything + [(s.pk, s.name) for s in squads]
+
+    def filters(self) -> MemberFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return MemberFilters(
+            community=self.communities.get(data.get("community") or ""),
+            tier_id=data.get("tier"),
+            squad_id=data.get("squad"),
+            role=data.get("role") or "",
+            status=data.get("status") or "",
+            tag_id=data.get("tag"),
+            inactive_days=data.get("inactive"),
+            search=(data.get("q") or "").strip(),
+            sort=data.get("sort") or "name",
+        )
+
+
+class BulkAction(models.TextChoices):
+    TAG = "tag", _("Add a tag")
+    MOVE_TIER = "move_tier", _("Move to tier")
+    ASSIGN_SQUAD = "assign_squad", _("Put in squad")
+
+
+class BulkForm(forms.Form):
+    """One action on the ticked memberships. Tier and squad need one community chosen.
+
+    Takes the chosen community's tiers and squads already loaded (the filter form has
+    them), so rendering the list does not query them twice.
+    """
+
+    action = forms.ChoiceField(label=_("Action"), choices=BulkAction.choices)
+    memberships = forms.TypedMultipleChoiceField(coerce=int, required=True)
+    tag_kind = forms.ChoiceField(
+        label=_("Tag kind"), choices=TagKind.choices, initial=TagKind.OTHER, required=False
+    )
+    tag_name = forms.CharField(label=_("Tag"), max_length=60, required=False)
+    tier = forms.TypedChoiceField(label=_("Tier"), required=False, coerce=int, empty_value=None)
+    squad = forms.TypedChoiceField(label=_("Squad"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, tiers: list[Tier] = (), squads: list[Squad] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["memberships"].error_messages["required"] = _("Tick at least one member.")
+        # Any id is accepted here; the view keeps only those the user may act on.
+        self.fields["memberships"].valid_value = lambda value: True
+        self.tiers = {tier.pk: tier for tier in tiers}
+        self.squads = {squad.pk: squad for squad in squads}
+        self.fields["tier"].choices = [("", "—"), *[(t.pk, t.name) for t in tiers]]
+        self.fields["squad"].choices = [("", "—"), *[(s.pk, s.name) for s in squads]]
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        data["tier"] = self.tiers.get(data.get("tier"))
+        data["squad"] = self.squads.get(data.get("squad"))
+        if action == BulkAction.TAG and not (data.get("tag_name") or "").strip():
+            self.add_error("tag_name", _("Name the tag to add."))
+        if action == BulkAction.MOVE_TIER and not data["tier"]:
+            self.add_error("tier", _("Choose a community first, then a tier."))
+        if action == BulkAction.ASSIGN_SQUAD and not data["squad"]:
+            self.add_error("squad", _("Choose a community first, then a squad."))
+        return data
+
+
+# --- Forms on the member profile ---------------------------------------------------------
+
+
+class PointsForm(forms.Form):
+    delta = forms.IntegerField(label=_("Points (+/−)"), min_value=-100000, max_value=100000)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+    rule = forms.ModelChoiceField(label=_("Rule"), queryset=Rule.objects.none(), required=False)
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].queryset = community.rules.filter(kind=RuleKind.ENCOURAGED)
+
+
+class ViolationForm(forms.Form):
+    rule = forms.ModelChoiceField(label=_("Rule broken"), queryset=Rule.objects.none())
+    evidence = forms.CharField(label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].queryset = community.rules.filter(kind=RuleKind.FORBIDDEN)
+
+
+class DepositForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=DepositKind.choices)
+    amount = forms.DecimalField(label=_("Amount"), min_value=0.01, max_digits=10, decimal_places=2)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"),
+        choices=MemberRole.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class TierForm(forms.Form):
+    tier = forms.ModelChoiceField(label=_("Tier"), queryset=Tier.objects.none())
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tier"].queryset = community.tiers.order_by("rank")

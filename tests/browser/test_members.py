@@ -1,0 +1,47 @@
+import pytest
+from playwright.sync_api import expect
+
+from communities.models import Role
+from tests.browser.test_layout import log_in
+from tests.factories import CommunityFactory, MembershipFactory, StaffFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_operator_filters_bulk_moves_three_and_sees_the_pyramid_change(page, live_server, org_a):
+    staff = StaffFactory(organization=org_a, role=Role.OPERATOR)
+    reading = CommunityFactory(organization=org_a, name="读书会", slug="reading")
+    running = CommunityFactory(organization=org_a, name="跑步群", slug="running")
+    for n in range(6):
+        MembershipFactory(community=reading, member__display_name=f"读者{n}")
+    MembershipFactory(community=running, member__display_name="跑者")
+    core = reading.tiers.get(rank=3)
+
+    log_in(page, live_server, staff.user.username)
+    page.click("nav.sidebar >> text=Members")
+    page.wait_for_selector("h1:has-text('Members')")
+    assert "跑者" in page.locator(".members-table").inner_text()
+    page.evaluate("window.__marker = 'same page'")
+
+    page.select_option("select[name=community]", "reading")
+    page.wait_for_selector("[data-testid=pyramid] .chart svg.main-svg")
+    assert "跑者" not in page.locator(".members-table").inner_text()
+    assert page.locator("td[data-tier='1']").text_content() == "6"
+    assert page.locator("td[data-tier='3']").text_content() == "0"
+
+    boxes = page.locator(".members-table input[type=checkbox]")
+    for index in range(3):
+        boxes.nth(index).check()
+    page.select_option("select[name=action]", "move_tier")
+    page.select_option("#bulk-form select[name=tier]", str(core.pk))
+    page.click("#bulk-form button[type=submit]")
+    page.wait_for_selector("text=3 members updated.")
+    expect(page.locator("td[data-tier='3']")).to_have_text("3")
+
+    assert page.locator("td[data-tier='3']").text_content() == "3"
+    assert page.locator("td[data-tier='1']").text_content() == "3"
+    # The redrawn chart shows the new figures (top tier first).
+    bars = page.evaluate("document.querySelector('[data-testid=pyramid] .chart').data[0].x")
+    assert bars == [0, 3, 0, 3]
+    assert page.evaluate("window.__marker") == "same page"  # no reload
+    assert page.console_problems == []
