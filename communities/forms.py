@@ -12,7 +12,7 @@ from communities.models import (
     RuleKind,
     time_zone_choices,
 )
-from communities.services import RuleEdit
+from communities.services import EDITABLE_COMMUNITY_FIELDS, RuleEdit
 
 
 def iso_date_input() -> forms.DateInput:
@@ -70,28 +70,8 @@ class CommunityForm(ServiceValidatedModelForm):
 
     class Meta:
         model = Community
-        fields = [
-            "name",
-            "slug",
-            "platform",
-            "time_zone",
-            "created_on",
-            "archived",
-            "goal",
-            "funnel_role",
-            "programme",
-            "capacity",
-            "start_date",
-            "end_date",
-            "why",
-            "what",
-            "where",
-            "who",
-            "when",
-            "how",
-            "demotion_enabled",
-            "demotion_grace_days",
-        ]
+        # Exactly what the services let a form change.
+        fields = list(EDITABLE_COMMUNITY_FIELDS)
         widgets = {
             "created_on": iso_date_input(),
             "start_date": iso_date_input(),

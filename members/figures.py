@@ -21,6 +21,7 @@ def pyramid_figure(*, levels) -> dict:
                 "color": ["#00895a", "#2aa876", "#63c297", "#a6dcc0", "#d3eedf"][: len(top_first)]
             },
             hovertemplate="%{y}: %{x}<extra></extra>",
+            connector={"visible": False},
         )
     )
     figure.update_layout(
