@@ -20,6 +20,7 @@ PO_FILE = settings.BASE_DIR / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 KEEP_AS_IS = {"CommunityOps", "English", "QQ", "Telegram", "Discord", "Slack", "WhatsApp",
               "SOP", "CSV", "Webhook", "worker", "beat"}  # fmt: skip
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]{2,}")
+CURRENCY_CODE = re.compile(r"\b[A-Z]{3}\b")  # ISO 4217 codes such as CNY stay as they are
 SLUG_EXAMPLE = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b")  # e.g. “reading-club”, an identifier
 
 
@@ -58,7 +59,10 @@ def english_left_in(html: str, allowed: set[str]) -> list[str]:
     return [
         chunk
         for chunk in parser.chunks
-        if any(word not in allowed for word in LATIN_WORD.findall(SLUG_EXAMPLE.sub("", chunk)))
+        if any(
+            word not in allowed
+            for word in LATIN_WORD.findall(CURRENCY_CODE.sub("", SLUG_EXAMPLE.sub("", chunk)))
+        )
     ]
 
 
