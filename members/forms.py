@@ -2,7 +2,7 @@ from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from communities.models import Community, Rule, RuleKind
+from communities.models import Community, Platform, Rule, RuleKind
 from members.models import (
     DepositKind,
     MemberRole,
@@ -166,3 +166,49 @@ class TierForm(forms.Form):
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tier"].queryset = community.tiers.order_by("rank")
+
+
+class MemberForm(forms.Form):
+    display_name = forms.CharField(label=_("Display name"), max_length=120)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    tags = forms.ModelMultipleChoiceField(
+        label=_("Tags"),
+        queryset=Tag.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tags"].queryset = Tag.objects.filter(organization=organization)
+
+
+class AddMemberForm(forms.Form):
+    community = forms.ChoiceField(label=_("Community"))
+    display_name = forms.CharField(label=_("Display name"), max_length=120)
+    platform = forms.ChoiceField(label=_("Platform"), required=False)
+    external_id = forms.CharField(label=_("Platform id"), max_length=200, required=False)
+    joined_on = forms.DateField(
+        label=_("Joined on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, communities: list[Community], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.communities = {c.slug: c for c in communities}
+        self.fields["community"].choices = [(c.slug, c.name) for c in communities]
+        self.fields["platform"].choices = [("", "—"), *Platform.choices]
+
+    def clean_community(self):
+        return self.communities[self.cleaned_data["community"]]
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("platform")) != bool((data.get("external_id") or "").strip()):
+            raise forms.ValidationError(
+                _("Give both the platform and the platform id, or neither.")
+            )
+        return data

@@ -65,6 +65,48 @@ def member_create(
     return member
 
 
+@transaction.atomic
+def member_update(
+    *, member: Member, display_name: str, notes: str, tags: Iterable[Tag] | None = None
+) -> Member:
+    """Change a person's name, notes and (when given) their whole set of tags."""
+    member.display_name = display_name
+    member.notes = notes
+    member.full_clean()
+    member.save(update_fields=["display_name", "notes"])
+    if tags is not None:
+        tags = list(tags)
+        if any(tag.organization_id != member.organization_id for tag in tags):
+            raise ValidationError(_("Choose tags of this organisation."))
+        member.tags.set(tags)
+    return member
+
+
+@transaction.atomic
+def member_add_to_community(
+    *,
+    community: Community,
+    display_name: str,
+    platform: str = "",
+    external_id: str = "",
+    joined_on: date | None = None,
+) -> Membership:
+    """Add a person to a community by hand: the known person if the platform id matches."""
+    member = None
+    if platform and external_id.strip():
+        member = member_find_by_handle(
+            organization=community.organization, platform=platform, external_id=external_id
+        )
+    if member is None:
+        handles = [(platform, external_id)] if platform and external_id.strip() else []
+        member = member_create(
+            organization=community.organization, display_name=display_name, handles=handles
+        )
+    if Membership.objects.filter(community=community, member=member).exists():
+        raise ValidationError(_("This person is already in this community."))
+    return membership_create(community=community, member=member, joined_on=joined_on)
+
+
 def handle_add(*, member: Member, platform: str, external_id: str) -> PlatformHandle:
     handle = PlatformHandle(
         organization_id=member.organization_id,

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from communities.permissions import Capability, communities_for, has_capability, staff_required
@@ -20,10 +20,12 @@ from members import selectors, services
 from members.figures import pyramid_figure
 from members.forms import (
     PAGE_SIZE,
+    AddMemberForm,
     BulkAction,
     BulkForm,
     DepositForm,
     MemberFilterForm,
+    MemberForm,
     PointsForm,
     RolesForm,
     TierForm,
@@ -253,4 +255,58 @@ def membership_violation(request: HtmxHttpRequest, membership: Membership):
         lambda data: services.violation_record(
             membership=membership, rule=data["rule"], evidence=data["evidence"], by=request.user
         ),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required(Capability.MANAGE_COMMUNITIES)
+def member_add(request: HtmxHttpRequest):
+    """Add one person to a community by hand (imports and applications do it in bulk)."""
+    communities = list(communities_for(request.staff).filter(archived=False).order_by("name"))
+    initial = {"community": request.GET.get("community", "")}
+    form = AddMemberForm(request.POST or None, communities=communities, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            membership = services.member_add_to_community(
+                community=data["community"],
+                display_name=data["display_name"],
+                platform=data["platform"],
+                external_id=data["external_id"],
+                joined_on=data["joined_on"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("%(name)s added to %(community)s.")
+                % {"name": membership.member.display_name, "community": membership.community.name},
+            )
+            return redirect("members:profile", member_id=membership.member_id)
+    return render(request, "members/member_form.html", {"nav": "members", "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required(Capability.MANAGE_COMMUNITIES)
+def member_edit(request: HtmxHttpRequest, member: Member):
+    form = MemberForm(
+        request.POST or None,
+        organization=request.staff.organization,
+        initial={
+            "display_name": member.display_name,
+            "notes": member.notes,
+            "tags": list(member.tags.all()),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_update(member=member, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("members:profile", member_id=member.pk)
+    return render(
+        request, "members/member_form.html", {"nav": "members", "form": form, "member": member}
     )

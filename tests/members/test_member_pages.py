@@ -260,3 +260,47 @@ def test_hostile_names_render_inert(client_for, operator_a, reading, ladder, org
         assert "<script>alert(1)" not in html
         assert 'hx-get="/x"' not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_add_a_member_by_hand_and_edit_them(client_for, operator_a, reading, org_a):
+    client = client_for(operator_a)
+    response = client.post(
+        reverse("members:create"),
+        {"community": "reading", "display_name": "小李", "platform": "wechat",
+         "external_id": "wxid_li", "joined_on": "2026-11-01"},
+    )  # fmt: skip
+    membership = Membership.objects.get(community=reading)
+    assert response["Location"] == reverse("members:profile", args=[membership.member_id])
+    assert membership.tier.rank == 1
+    assert membership.member.handles.get().external_id == "wxid_li"
+
+    # The same platform id again is the same person, already in the group: refused.
+    response = client.post(
+        reverse("members:create"),
+        {
+            "community": "reading",
+            "display_name": "李",
+            "platform": "wechat",
+            "external_id": "wxid_li",
+        },
+    )
+    assert "This person is already in this community." in response.content.decode()
+    assert Membership.objects.count() == 1
+
+    tag = services.tag_get_or_create(organization=org_a, kind=TagKind.INDUSTRY, name="教育")
+    client.post(
+        reverse("members:edit", args=[membership.member_id]),
+        {"display_name": "李老师", "notes": "小学语文老师", "tags": [tag.pk]},
+    )
+    membership.member.refresh_from_db()
+    assert membership.member.display_name == "李老师"
+    assert membership.member.notes == "小学语文老师"
+    assert list(membership.member.tags.all()) == [tag]
+
+
+def test_add_member_refuses_another_organisations_community(client_for, operator_a, community_b):
+    response = client_for(operator_a).post(
+        reverse("members:create"), {"community": community_b.slug, "display_name": "x"}
+    )
+    assert response.status_code == 200
+    assert not Membership.objects.exists()
