@@ -91,6 +91,12 @@ def current_staff(request: HttpRequest) -> Staff | None:
     return request._current_staff
 
 
+def staff_roles(request: HttpRequest) -> list[Staff]:
+    """Every staff record of the signed-in user (one per organisation), loaded once."""
+    current_staff(request)
+    return request._staff_roles
+
+
 def has_capability(staff: Staff | None, capability: Capability) -> bool:
     return staff is not None and capability in ROLE_CAPABILITIES.get(staff.role, frozenset())
 

@@ -7,7 +7,6 @@ __all__ = [
     "organization_staff",
     "programme_list",
     "programme_matrix",
-    "staff_list_for_user",
 ]
 
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community, FunnelRole, Programme, Role, Rule, Staff
 from communities.panels import member_counts
-from communities.permissions import communities_for, staff_list_for_user
+from communities.permissions import communities_for
 
 
 def community_list(

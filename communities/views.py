@@ -26,6 +26,7 @@ from communities.permissions import (
     Capability,
     has_capability,
     staff_required,
+    staff_roles,
 )
 from communities.shortcuts import HtmxHttpRequest
 from config.health import worker_status
@@ -227,8 +228,7 @@ def organization_settings(request: HtmxHttpRequest):
 def organization_switch(request: HtmxHttpRequest):
     """Work in another organisation this user belongs to (chosen in the header)."""
     wanted = request.POST.get("organization", "")
-    roles = selectors.staff_list_for_user(user=request.user)
-    match = next((s for s in roles if str(s.organization_id) == wanted), None)
+    match = next((s for s in staff_roles(request) if str(s.organization_id) == wanted), None)
     if match is None:
         raise Http404
     request.session[SESSION_ORGANIZATION_KEY] = match.organization_id

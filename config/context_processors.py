@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from communities.permissions import Capability, current_staff, has_capability
+from communities.permissions import Capability, current_staff, has_capability, staff_roles
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def layout(request) -> dict:
         "current_organization": staff.organization,
         "other_organizations": [
             s.organization
-            for s in request._staff_roles
+            for s in staff_roles(request)
             if s.organization_id != staff.organization_id
         ],
         "nav_items": [

@@ -315,13 +315,17 @@ def membership_create(
     status: str = MembershipStatus.ACTIVE,
     roles: Iterable[str] = (),
 ) -> Membership:
-    ladder = tiers_create_default(community=community)
+    # Every community gets its ladder when it is created (members/signals.py); the
+    # fallback covers communities loaded raw, e.g. from fixtures.
+    bottom = community.tiers.order_by("rank").first()
+    if bottom is None:
+        bottom = min(tiers_create_default(community=community), key=lambda t: t.rank)
     membership = Membership(
         community=community,
         member=member,
         status=status,
         joined_on=joined_on or community.local_today(),
-        tier=min(ladder, key=lambda t: t.rank) if ladder else None,
+        tier=bottom,
     )
     membership.full_clean()
     membership.save()
