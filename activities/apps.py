@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class ActivitiesConfig(AppConfig):
     name = "activities"
     verbose_name = _("Activities")
+
+    def ready(self) -> None:
+        from activities.access import RESOLVERS
+        from communities.permissions import URL_OBJECT_RESOLVERS
+
+        URL_OBJECT_RESOLVERS.update(RESOLVERS)

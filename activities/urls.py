@@ -1,6 +1,6 @@
 from django.urls import path
 
-from activities import views
+from activities import api, views
 
 app_name = "activities"
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("checklists/", views.checklists, name="checklists"),
     path("actions/", views.actions, name="actions"),
     path("imports/", views.imports, name="imports"),
+    path("imports/<int:import_id>/", views.import_detail, name="import"),
+    path("api/v1/ingest/<str:connector_id>/events", api.ingest, name="api-ingest"),
 ]

@@ -1,7 +1,14 @@
+from django.conf import settings
+from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
-from communities.permissions import Capability, staff_required
+from activities import selectors, services
+from activities.forms import ImportForm
+from activities.models import ImportFormat, ImportRun
+from communities.permissions import Capability, communities_for, staff_required
 from communities.shortcuts import HtmxHttpRequest, render_coming_soon
 
 
@@ -53,17 +60,50 @@ def actions(request: HtmxHttpRequest):
     )
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @staff_required(Capability.MANAGE_COMMUNITIES)
 def imports(request: HtmxHttpRequest):
-    return render_coming_soon(
+    form = ImportForm(
+        request.POST or None,
+        request.FILES or None,
+        communities=communities_for(request.staff).filter(archived=False),
+        initial={"community": request.GET.get("community")},
+    )
+    if request.method == "POST" and form.is_valid():
+        run = services.import_create(
+            community=form.cleaned_data["community"],
+            format=form.cleaned_data["format"],
+            upload=form.cleaned_data["file"],
+            source_name=form.cleaned_data["source_name"],
+            by=request.user,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+        )
+        return redirect("activities:import", import_id=run.pk)
+    return render(
         request,
-        nav="imports",
-        title=_("Imports"),
-        lead=_("Bring your groups' history in, so the figures are real."),
-        items=[
-            _("Chat exports from Telegram, Slack, Discord, WhatsApp and WeChat, and CSV."),
-            _("A live progress bar and an import history."),
-            _("Signed webhooks for chat bots that send events as they happen."),
-        ],
+        "activities/imports.html",
+        {
+            "nav": "imports",
+            "form": form,
+            "runs": selectors.import_list(staff=request.staff),
+            "formats": ImportFormat,
+        },
+    )
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@staff_required(Capability.MANAGE_COMMUNITIES)
+def import_detail(request: HtmxHttpRequest, import_run: ImportRun):
+    template = "activities/import.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#import-status"
+    return render(
+        request,
+        template,
+        {
+            "nav": "imports",
+            "run": import_run,
+            "progress": selectors.import_progress(run=import_run),
+        },
     )

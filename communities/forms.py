@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import (
     Community,
     Organization,
+    Platform,
     Programme,
     Rule,
     RuleKind,
@@ -223,3 +224,12 @@ class ProgrammeForm(ServiceValidatedModelForm):
         model = Programme
         fields = ["name", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class ConnectorForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=80,
+        help_text=_("Which bot sends the events, e.g. “WeCom bot on the server room PC”."),
+    )
+    platform = forms.ChoiceField(label=_("Platform"), choices=Platform.choices)

@@ -31,6 +31,14 @@ class Organization(models.Model):
         default="CNY",
         help_text=_("ISO 4217 code used for commitment deposits, e.g. CNY, USD, SGD."),
     )
+    keep_message_text = models.BooleanField(
+        _("keep message text"),
+        default=True,
+        help_text=_(
+            "Store what members wrote, for keyword rules. Off: only who did what and when "
+            "is kept; the text is dropped as soon as an event is processed."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
@@ -347,3 +355,49 @@ class Rule(models.Model):
             raise ValidationError({"penalty": _("A forbidden behaviour needs a penalty.")})
         if self.kind == RuleKind.ENCOURAGED and (self.penalty or self.strikes_to_removal):
             raise ValidationError(_("An encouraged behaviour has no penalty."))
+
+
+class Connector(models.Model):
+    """A chat bot's door into the webhook API: one per bot and community.
+
+    The secret signs requests (HMAC-SHA256), so it is kept as is; it is shown to staff
+    once, when it is made. Rotation keeps the previous secret valid for a grace period so
+    that a bot can be re-configured without losing events.
+    """
+
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="connectors", verbose_name=_("community")
+    )
+    public_id = models.CharField(_("connector id"), max_length=32, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=80)
+    platform = models.CharField(_("platform"), max_length=20, choices=Platform.choices)
+    secret = models.CharField(max_length=128, editable=False)
+    previous_secret = models.CharField(max_length=128, blank=True, editable=False)
+    previous_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    rotated_at = models.DateTimeField(_("secret rotated at"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["community", "name", "id"]
+        verbose_name = _("connector")
+        verbose_name_plural = _("connectors")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def valid_secrets(self, now) -> list[str]:
+        if self.revoked_at:
+            return []
+        secrets = [self.secret]
+        if self.previous_secret and self.previous_valid_until and now < self.previous_valid_until:
+            secrets.append(self.previous_secret)
+        return secrets

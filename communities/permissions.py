@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from communities.models import Community, Programme, Role, Staff
+from communities.models import Community, Connector, Programme, Role, Staff
 
 
 class Capability(StrEnum):
@@ -113,12 +113,20 @@ def get_community_or_404(staff: Staff, slug: str) -> Community:
     return get_object_or_404(communities_for(staff), slug=slug)
 
 
+def get_connector_or_404(staff: Staff, connector_pk: int) -> Connector:
+    return get_object_or_404(
+        Connector.objects.filter(community__in=communities_for(staff)).select_related("community"),
+        pk=connector_pk,
+    )
+
+
 # URL parameters that name an object, and how to find it *within what the staff may see*.
 # The decorator swaps the parameter for the object, so a view can never look one up
 # unscoped. Higher apps register theirs in AppConfig.ready (members/access.py).
 URL_OBJECT_RESOLVERS: dict[str, tuple[str, Callable[[Staff, Any], object]]] = {
     "community_slug": ("community", get_community_or_404),
     "programme_id": ("programme", get_programme_or_404),
+    "connector_pk": ("connector", get_connector_or_404),
 }
 
 

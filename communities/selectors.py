@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from communities.models import Community, FunnelRole, Programme, Role, Rule, Staff
+from communities.models import Community, Connector, FunnelRole, Programme, Role, Rule, Staff
 from communities.panels import member_counts
 from communities.permissions import communities_for
 
@@ -117,3 +117,7 @@ def programme_matrix(*, staff: Staff, programme: Programme) -> list[MatrixColumn
         total = None if counts is None else sum(c.members for c in groups)
         columns.append(MatrixColumn(role=str(role), label=label, communities=groups, members=total))
     return columns
+
+
+def connector_list(*, community: Community) -> QuerySet[Connector]:
+    return community.connectors.select_related("created_by").order_by("revoked_at", "name", "id")

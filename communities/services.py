@@ -1,18 +1,21 @@
 """Every write to organisations, staff and communities goes through a function here."""
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, ProtectedError
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from communities.models import Community, Organization, Programme, Rule, RuleKind, Staff
+from communities.models import Community, Connector, Organization, Programme, Rule, RuleKind, Staff
 
 BASIC_COMMUNITY_FIELDS = ("name", "slug", "platform", "time_zone", "created_on", "archived")
 # The positioning card (社群定位): goal, funnel role, 5W1H, size and dates.
@@ -270,3 +273,57 @@ def programme_create(*, organization: Organization, name: str, description: str 
 
 def programme_update(*, programme: Programme, data: dict) -> Programme:
     return _fields_update(programme, data, ("name", "description"))
+
+
+# --- Connectors (webhook API) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedSecret:
+    """A connector with its secret in clear: shown to staff once, never again."""
+
+    connector: Connector
+    secret: str
+
+
+def _new_secret() -> str:
+    return "cos_" + secrets.token_urlsafe(32)
+
+
+def connector_create(*, community: Community, name: str, platform: str, by) -> IssuedSecret:
+    secret = _new_secret()
+    connector = Connector(
+        community=community,
+        name=name.strip(),
+        platform=platform,
+        public_id=secrets.token_hex(8),
+        secret=secret,
+        created_by=by,
+    )
+    connector.full_clean()
+    connector.save()
+    return IssuedSecret(connector, secret)
+
+
+def connector_rotate(*, connector: Connector) -> IssuedSecret:
+    """A new secret; the old one keeps signing for the grace period, so bots can move."""
+    now = timezone.now()
+    secret = _new_secret()
+    connector.previous_secret = connector.secret
+    connector.previous_valid_until = now + timedelta(hours=settings.CONNECTOR_ROTATION_GRACE_HOURS)
+    connector.secret = secret
+    connector.rotated_at = now
+    connector.save(
+        update_fields=["previous_secret", "previous_valid_until", "secret", "rotated_at"]
+    )
+    return IssuedSecret(connector, secret)
+
+
+def connector_revoke(*, connector: Connector) -> None:
+    connector.revoked_at = timezone.now()
+    connector.save(update_fields=["revoked_at"])
+
+
+def connector_seen(*, connector: Connector) -> None:
+    connector.last_seen_at = timezone.now()
+    connector.save(update_fields=["last_seen_at"])

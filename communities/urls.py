@@ -14,4 +14,15 @@ urlpatterns = [
     path("<slug:community_slug>/", views.community_detail, name="detail"),
     path("<slug:community_slug>/edit/", views.community_edit, name="edit"),
     path("<slug:community_slug>/rules/", views.community_rules, name="rules"),
+    path("<slug:community_slug>/connectors/", views.connector_list, name="connectors"),
+    path(
+        "<slug:community_slug>/connectors/<int:connector_pk>/rotate/",
+        views.connector_rotate,
+        name="connector-rotate",
+    ),
+    path(
+        "<slug:community_slug>/connectors/<int:connector_pk>/revoke/",
+        views.connector_revoke,
+        name="connector-revoke",
+    ),
 ]

@@ -14,12 +14,13 @@ from communities.forms import (
     FIVE_W_ONE_H,
     CommunityFilterForm,
     CommunityForm,
+    ConnectorForm,
     ProgrammeForm,
     RuleTextsForm,
     add_service_error,
     rule_formset,
 )
-from communities.models import Community, Programme, RuleKind
+from communities.models import Community, Connector, Programme, RuleKind
 from communities.panels import member_counts, panel_scripts, panels_for
 from communities.permissions import (
     SESSION_ORGANIZATION_KEY,
@@ -235,3 +236,57 @@ def organization_switch(request: HtmxHttpRequest):
     if request.htmx:
         return HttpResponseClientRefresh()
     return redirect("overview")
+
+
+# --- Connectors (the webhook API's keys) --------------------------------------------------
+
+
+def _connectors_page(request, community: Community, form: ConnectorForm, issued=None):
+    return render(
+        request,
+        "communities/connectors.html",
+        {
+            "nav": "communities",
+            "community": community,
+            "form": form,
+            "connectors": selectors.connector_list(community=community),
+            "issued": issued,
+            "endpoint_example": request.build_absolute_uri(
+                reverse("activities:api-ingest", kwargs={"connector_id": "CONNECTOR_ID"})
+            ),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required(Capability.MANAGE_COMMUNITIES)
+def connector_list(request: HtmxHttpRequest, community: Community):
+    form = ConnectorForm(request.POST or None, initial={"platform": community.platform})
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        issued = services.connector_create(
+            community=community, by=request.user, **form.cleaned_data
+        )
+        form = ConnectorForm(initial={"platform": community.platform})
+    # The secret appears in this response only; no page shows it again.
+    return _connectors_page(request, community, form, issued)
+
+
+@require_POST
+@staff_required(Capability.MANAGE_COMMUNITIES)
+def connector_rotate(request: HtmxHttpRequest, community: Community, connector: Connector):
+    if connector.community_id != community.pk or connector.revoked_at:
+        raise Http404
+    issued = services.connector_rotate(connector=connector)
+    form = ConnectorForm(initial={"platform": community.platform})
+    return _connectors_page(request, community, form, issued)
+
+
+@require_POST
+@staff_required(Capability.MANAGE_COMMUNITIES)
+def connector_revoke(request: HtmxHttpRequest, community: Community, connector: Connector):
+    if connector.community_id != community.pk:
+        raise Http404
+    services.connector_revoke(connector=connector)
+    messages.success(request, _("Connector “%(name)s” revoked.") % {"name": connector.name})
+    return redirect("communities:connectors", community_slug=community.slug)

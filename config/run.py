@@ -25,7 +25,7 @@ def commands(host: str, port: str) -> dict[str, list[str]]:
         "web": [python, "manage.py", "runserver", f"{host}:{port}"],
         "worker": [
             python, "-m", "celery", "-A", "config", "worker",
-            "--queues", "default,analytics,actions", "--concurrency", "2",
+            "--queues", "default,analytics,actions,imports", "--concurrency", "2",
             "--loglevel", "INFO", "--hostname", "embedded@%h",
         ],
         "beat": [

@@ -28,6 +28,11 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value in (None, "") else int(value)
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -231,6 +236,21 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
 
+# --- Activity ingestion (activities/) ----------------------------------------------------
+# Uploaded exports wait in MEDIA_ROOT/imports until a worker has read them; at scale,
+# MEDIA_ROOT must be storage that web and workers share.
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_MB", 200) * 1024 * 1024
+IMPORT_MAX_ZIP_ENTRIES = env_int("IMPORT_MAX_ZIP_ENTRIES", 20_000)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_MB", 2_000) * 1024 * 1024
+IMPORT_MAX_JSON_DEPTH = env_int("IMPORT_MAX_JSON_DEPTH", 64)
+# Webhook API: events per request, body size, requests per connector per minute.
+INGEST_MAX_EVENTS = env_int("INGEST_MAX_EVENTS", 1_000)
+INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_KB", 2_048) * 1024
+INGEST_RATE_PER_MINUTE = env_int("INGEST_RATE_PER_MINUTE", 120)
+INGEST_SIGNATURE_TOLERANCE_SECONDS = 300
+# After a rotation, the previous secret still signs for this long.
+CONNECTOR_ROTATION_GRACE_HOURS = env_int("CONNECTOR_ROTATION_GRACE_HOURS", 24)
+
 # --- Security ----------------------------------------------------------------------------
 
 X_FRAME_OPTIONS = "DENY"
@@ -304,10 +324,11 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = 1000
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_CREATE_MISSING_QUEUES = False
-CELERY_TASK_QUEUES = {"default": {}, "analytics": {}, "actions": {}}
+CELERY_TASK_QUEUES = {"default": {}, "analytics": {}, "actions": {}, "imports": {}}
 # Routing by task name; every task is named "<app>.<verb_object>" (CONVENTIONS.md).
 CELERY_TASK_ROUTES = {
     "analytics.*": {"queue": "analytics"},
+    "activities.run_import": {"queue": "imports"},
     "activities.dispatch_due_actions": {"queue": "actions"},
     "activities.action_*": {"queue": "actions"},
 }

@@ -8,7 +8,8 @@ until SAMPLE_KWARGS says which object of organisation B to point it at.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from communities.models import Community, Programme, Role
+from activities.models import ImportRun
+from communities.models import Community, Connector, Programme, Role
 from communities.permissions import ROLE_CAPABILITIES, Capability, staff_required
 from members.models import Application, Membership
 from tests.factories import CommunityFactory, MembershipFactory, StaffFactory, UserFactory
@@ -20,6 +21,7 @@ PUBLIC_URL_NAMES = {
     "login",  # the way in
     "set_language",  # the language switcher works on the login page too
     "healthz",  # load-balancer probe; answers only {"status": "ok"}
+    "activities:api-ingest",  # chat bots: authenticated by HMAC signature (test_webhook.py)
 }
 # Django's admin is for superusers only and has its own login (tested below).
 EXCLUDED_NAMESPACES = {"admin"}
@@ -49,6 +51,8 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
         "member_id": membership_of(community).member_id,
         "membership_id": membership_of(community).pk,
         "application_id": application_of(community).pk,
+        "import_id": import_of(community).pk,
+        "connector_pk": connector_of(community).pk,
     }
     kwargs = {}
     for kwarg in pattern.pattern.converters:
@@ -74,6 +78,21 @@ def membership_of(community: Community) -> Membership:
 def application_of(community: Community) -> Application:
     return Application.objects.filter(community=community).first() or Application.objects.create(
         community=community, display_name="申请人", platform="wechat", external_id="wxid_x"
+    )
+
+
+def import_of(community: Community) -> ImportRun:
+    return ImportRun.objects.filter(community=community).first() or ImportRun.objects.create(
+        organization=community.organization,
+        community=community,
+        format="csv",
+        original_name="聊天记录.csv",
+    )
+
+
+def connector_of(community: Community) -> Connector:
+    return community.connectors.first() or Connector.objects.create(
+        community=community, name="机器人", platform="wechat", public_id=f"c{community.pk}x"
     )
 
 

@@ -15,12 +15,12 @@ from config.health import HEARTBEAT_CACHE_KEY, heartbeat_task, worker_status
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_json_only_with_time_limits_and_three_queues():
+def test_json_only_with_time_limits_and_four_queues():
     conf = app.conf
     assert conf.task_serializer == "json"
     assert conf.accept_content == ["json"]
     assert conf.task_time_limit and conf.task_soft_time_limit < conf.task_time_limit
-    assert set(conf.task_queues) == {"default", "analytics", "actions"}
+    assert set(conf.task_queues) == {"default", "analytics", "actions", "imports"}
 
 
 @pytest.mark.parametrize(
@@ -65,7 +65,7 @@ def celery_worker_process(redis_url, tmp_path):
     env = {**os.environ, "HEARTBEAT_INTERVAL_SECONDS": "1", "VAR_DIR": str(tmp_path)}
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-B", "--pool", "solo",
-         "--queues", "default,analytics,actions", "--loglevel", "INFO",
+         "--queues", "default,analytics,actions,imports", "--loglevel", "INFO",
          "--hostname", f"test-{os.getpid()}@%h",
          "--schedule", str(tmp_path / "celerybeat-schedule")],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -84,6 +84,8 @@ POST_ONLY = {
     "members:violation",
     "members:application-approve",
     "members:application-reject",
+    "communities:connector-rotate",
+    "communities:connector-revoke",
 }
 # Downloads, not pages: the CSV header stays English so that files import anywhere.
 DOWNLOADS = {"members:export"}

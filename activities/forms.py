@@ -1,0 +1,42 @@
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from activities.models import ImportFormat
+from communities.models import Community
+
+
+class ImportForm(forms.Form):
+    community = forms.ModelChoiceField(
+        label=_("Community"), queryset=Community.objects.none(), to_field_name="slug"
+    )
+    format = forms.ChoiceField(label=_("Format"), choices=ImportFormat.choices)
+    file = forms.FileField(label=_("Export file"))
+    source_name = forms.CharField(
+        label=_("Chat or channel"),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "Only for exports that hold several chats (a full Telegram account export, "
+            "a Slack workspace): the name or id of the one that is this community."
+        ),
+    )
+
+    def __init__(self, *args, communities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = communities
+        limit = filesizeformat(settings.IMPORT_MAX_UPLOAD_BYTES)
+        self.fields["file"].help_text = _("Up to %(limit)s.") % {"limit": limit}
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s; the limit is %(limit)s.")
+                % {
+                    "size": filesizeformat(upload.size),
+                    "limit": filesizeformat(settings.IMPORT_MAX_UPLOAD_BYTES),
+                }
+            )
+        return upload

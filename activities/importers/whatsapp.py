@@ -1,0 +1,229 @@
+"""WhatsApp "Export chat" text files (``_chat.txt`` / ``WhatsApp Chat with ….txt``).
+
+Lines start with a timestamp, either Android style (``12/31/20, 9:41 PM - Alice: hi``,
+``31/12/2020, 21:41 - Alice: hi``) or iOS style (``[31/12/2020, 21:41:05] Alice: hi``);
+``2020-12-31 21:41`` (year first) is read too. A line without a timestamp continues the
+message before it. Times are wall-clock times of the exporting phone: read in the
+community's zone.
+
+Date order: the export writes dates in the phone's locale without saying which order.
+A first pass over the file decides, once for the whole file: a first field above 12 on
+any line means day-first; otherwise a second field above 12 means month-first; with no
+evidence either way (all days ≤ 12) we assume day-first, the order of most locales.
+Two-digit years are 20xx.
+
+Members have no ids in these exports: the key is the display name, or the phone number
+as written. System lines (joins, leaves, adds, removals; English and Chinese) become
+membership events; other system lines (encryption notice, subject changes, …) are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+
+from activities.importers.base import (
+    ImportContext,
+    ImportRejected,
+    IncomingEvent,
+    ProgressReader,
+    file_size,
+    line_at,
+    make_aware,
+    stable_id,
+)
+from activities.models import ActivityKind
+
+FORMAT = "whatsapp"
+PLATFORM = "whatsapp"
+
+# Direction marks WhatsApp sprinkles around names, phone numbers and system texts.
+_MARKS = "\ufeff\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+_STAMP = re.compile(
+    r"\[?(?P<date>\d{1,4}[./-]\d{1,2}[./-]\d{1,4})[,，]?\s+"
+    r"(?P<pre>上午|下午)?\s*(?P<h>\d{1,2})[:.](?P<m>\d{2})(?:[:.](?P<s>\d{2}))?"
+    r"(?:\s*(?P<post>[AaPp]\.?\s?[Mm]\.?|上午|下午))?"
+    r"(?:\]\s*|\s+-\s+)(?P<body>.*)"
+)
+_DATE_PARTS = re.compile(r"[./-]")
+
+# System lines that are not membership: checked first, so "changed the subject from
+# "Bob added Carol"" is not read as an add. ``[^:]*`` keeps it off ordinary messages.
+_NOT_ACTIVITY = re.compile(
+    r"(?:Messages and calls are end-to-end encrypted|Messages to this group are now secured"
+    r"|消息和通话已进行端到端加密"
+    r"|[^:]*? (?:created group|changed the subject|changed this group's|changed the group"
+    r"|deleted this group's|创建了群组|更改了|修改了))"
+)
+_JOIN, _LEAVE, _REMOVED = ActivityKind.JOIN, ActivityKind.LEAVE, ActivityKind.REMOVED
+_SYSTEM = [  # (pattern, kind); "who" may be a list of names
+    (r"(?P<who>.+?) joined (?:using this group['’]s invite link|from the community)", _JOIN),
+    (r"(?P<who>.+?) (?:已)?通过此群组的邀请链接加入(?:了)?", _JOIN),
+    (r"(?P<who>.+?) left", _LEAVE),
+    (r"(?P<who>.+?) ?(?:已退出|退出了)(?:群组)?", _LEAVE),
+    (r".+? added (?P<who>.+)", _JOIN),
+    (r".+? ?(?:添加了|已添加) ?(?P<who>.+)", _JOIN),
+    (r".+? removed (?P<who>.+)", _REMOVED),
+    (r"(?P<who>.+?) was removed", _REMOVED),
+    (r".+? ?(?:移除了|已移除) ?(?P<who>.+)", _REMOVED),
+]
+_SYSTEM = [(re.compile(pattern), kind) for pattern, kind in _SYSTEM]
+_NAME_LIST = re.compile(r"\s*(?:,\s*and\s+|,|，|、|\s+and\s+|\s+和\s+)\s*")
+# The person who exported the chat appears as "You": the file never says who that is.
+_YOU = frozenset({"you", "You", "你", "您"})
+
+
+def events(path, ctx: ImportContext) -> Iterator[IncomingEvent]:
+    day_first = _survey(path)
+    occurrences: dict[tuple, int] = {}
+    last_stamp = None
+    pending: tuple | None = None  # (time, first line's text, continuation lines)
+
+    def finish(entry) -> Iterator[IncomingEvent]:
+        nonlocal last_stamp
+        when, body, more = entry
+        if when != last_stamp:  # identical lines can only share a timestamp
+            occurrences.clear()
+            last_stamp = when
+        yield from _read(when, make_aware(when, ctx.time_zone), body, more, occurrences)
+
+    with open(path, "rb") as raw:
+        reader = ProgressReader(raw, file_size(path), ctx)
+        for number, data in enumerate(_lines(reader), start=1):
+            try:
+                line = data.decode().rstrip("\r\n")
+            except UnicodeDecodeError:
+                ctx.problem(line_at(number), _("The line is not UTF-8 text."))
+                continue
+            match = _STAMP.fullmatch(line.lstrip(_MARKS))
+            if match is None:
+                if pending is not None:
+                    pending[2].append(line)
+                continue  # else: blank lines, or the rest of an unreadable message
+            if pending is not None:
+                yield from finish(pending)
+                pending = None
+            when = _time(match, day_first)
+            if when is None:
+                ctx.problem(
+                    line_at(number),
+                    _("The date or time at the start of the line cannot be read."),
+                )
+                continue
+            pending = (when, match["body"], [])
+        if pending is not None:
+            yield from finish(pending)
+    ctx.progress(1.0)
+
+
+def _survey(path) -> bool:
+    """First pass: reject what is not an export; return whether dates are day-first."""
+    month_first = False
+    with open(path, "rb") as raw:
+        first = True
+        for data in _lines(raw):
+            line = data.decode(errors="replace").strip().lstrip(_MARKS)
+            if not line:
+                continue
+            match = _STAMP.fullmatch(line)
+            if first and match is None:
+                raise ImportRejected(
+                    _(
+                        "This is not a WhatsApp chat export: its first line does not start "
+                        'with a date and time, like "31/12/2020, 21:41 - Alice: hello".'
+                    )
+                )
+            first = False
+            if match is None:
+                continue
+            a, b, _year = (int(part) for part in _DATE_PARTS.split(match["date"]))
+            if match["date"][:4].isdigit():  # year first: no ambiguity
+                continue
+            if 12 < a <= 31 and b <= 12:
+                return True  # one unambiguous day-first date settles it
+            if 12 < b <= 31 and a <= 12:
+                month_first = True
+    if first:
+        raise ImportRejected(_("This file is empty."))
+    return not month_first
+
+
+def _time(match: re.Match, day_first: bool) -> datetime | None:
+    a, b, c = _DATE_PARTS.split(match["date"])
+    if len(a) == 4:
+        year, month, day = int(a), int(b), int(c)
+    else:
+        day, month = (int(a), int(b)) if day_first else (int(b), int(a))
+        year = int(c) + 2000 if len(c) == 2 else int(c) if len(c) == 4 else 0  # 0: invalid
+    hour = int(match["h"])
+    marker = (match["pre"] or match["post"] or "").replace(".", "").replace(" ", "").lower()
+    if marker:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if marker in ("pm", "下午") else 0)
+    minute, second = int(match["m"]), int(match["s"] or 0)
+    try:
+        # Naive on purpose: the caller reads it in the community's zone.
+        return datetime(year, month, day, hour, minute, second)  # noqa: DTZ001
+    except ValueError:
+        return None
+
+
+def _read(
+    when: datetime, aware: datetime, body: str, more: list[str], occurrences: dict
+) -> Iterator[IncomingEvent]:
+    """The events of one entry: a message, a membership line, or nothing."""
+    body = body.lstrip(_MARKS)
+    if _NOT_ACTIVITY.match(body):
+        return
+    sender, colon, text = body.partition(": ")
+    # iOS writes system lines as "<group name>: \u200e<text>"; people cannot type the mark.
+    system = body if not colon else text[1:] if text.startswith("\u200e") else None
+    if system is not None:
+        system = system.strip(_MARKS + " ")
+        if _NOT_ACTIVITY.match(system):
+            return
+        for pattern, kind in _SYSTEM:
+            if found := pattern.fullmatch(system):
+                seen = _count(occurrences, (body,))
+                for index, name in enumerate(_NAME_LIST.split(found["who"])):
+                    name = _clean(name)
+                    if name and name not in _YOU:
+                        key = stable_id("whatsapp", when.isoformat(), body, seen, index)
+                        yield IncomingEvent(key, kind, aware, name, name)
+                return
+        if not colon:
+            return  # another system line: nothing to count
+    sender = _clean(sender)
+    text = "\n".join([text.lstrip(_MARKS), *more])
+    seen = _count(occurrences, (sender, text))
+    key = stable_id("whatsapp", when.isoformat(), sender, text, seen)
+    yield IncomingEvent(key, ActivityKind.MESSAGE, aware, sender, sender, text)
+
+
+def _count(occurrences: dict, key: tuple) -> int:
+    """How many identical entries came before this one at the same timestamp."""
+    occurrences[key] = occurrences.get(key, -1) + 1
+    return occurrences[key]
+
+
+def _clean(name: str) -> str:
+    return name.strip(_MARKS + " \t")
+
+
+def _lines(raw) -> Iterator[bytes]:
+    """Split a binary stream into lines without holding more than one line."""
+    pending: list[bytes] = []
+    while chunk := raw.read(1 << 16):
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            pending.append(chunk[start:end])
+            yield b"".join(pending)
+            pending, start = [], end + 1
+        pending.append(chunk[start:])
+    if any(pending):
+        yield b"".join(pending)

@@ -1,0 +1,255 @@
+"""The one path every activity takes into the event log (imports, webhook, manual, demo).
+
+``ingest_events`` reads an iterator of ``IncomingEvent``s in batches, so memory stays flat
+whatever the file size: per batch it resolves platform ids to members (creating unknown
+people with an active membership), writes the events deduplicated on (community, source,
+external_id), applies joins/leaves to memberships, moves ``last_active_at`` forward and
+marks the touched (community, local day) pairs for the analytics rollups.
+
+Writing is the hot path (a million-message export): on PostgreSQL a batch is COPYed into
+a temporary table and moved with one ``INSERT … SELECT … ON CONFLICT DO NOTHING``; on
+SQLite it is one ``executemany`` of ``INSERT … ON CONFLICT DO NOTHING``. Only the few
+membership events are inserted with ``RETURNING``, so that a join or leave seen twice
+(a re-import) is applied once.
+
+The caller owns the transaction: an import wraps a whole file, so a problem anywhere
+leaves nothing written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from itertools import islice
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+
+from activities.importers.base import IncomingEvent, stable_id
+from activities.models import MEMBERSHIP_KINDS, ActivityEvent, ActivityKind, TouchedDay
+from communities.models import Community
+from members.bulk import (
+    members_resolve,
+    memberships_ensure,
+    memberships_record_presence,
+    memberships_touch,
+)
+from members.models import MembershipStatus
+
+BATCH_SIZE = 5_000
+
+_PRESENCE = {
+    ActivityKind.JOIN: MembershipStatus.ACTIVE,
+    ActivityKind.LEAVE: MembershipStatus.LEFT,
+    ActivityKind.REMOVED: MembershipStatus.REMOVED,
+}
+_TABLE = ActivityEvent._meta.db_table
+_COLUMNS = "community_id, member_id, kind, occurred_at, source, external_id, text"
+# Table and column names are constants of this module, never input.
+_ON_CONFLICT = "ON CONFLICT (community_id, source, external_id) DO NOTHING"
+_INSERT_VALUES = (
+    f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s) {_ON_CONFLICT}"  # noqa: S608
+)
+_INSERT_FROM_STAGE = (
+    f"INSERT INTO {_TABLE} ({_COLUMNS}) SELECT {_COLUMNS} FROM ingest_stage {_ON_CONFLICT}"  # noqa: S608
+)
+_MAX_ID = ActivityEvent._meta.get_field("external_id").max_length
+
+
+@dataclass
+class IngestResult:
+    events_created: int = 0
+    duplicates_skipped: int = 0
+    members_created: int = 0
+    memberships_created: int = 0
+    days_touched: set[date] = field(default_factory=set)
+
+    def add(self, other: IngestResult) -> None:
+        self.events_created += other.events_created
+        self.duplicates_skipped += other.duplicates_skipped
+        self.members_created += other.members_created
+        self.memberships_created += other.memberships_created
+        self.days_touched |= other.days_touched
+
+
+def _batches(events: Iterable[IncomingEvent], size: int) -> Iterator[list[IncomingEvent]]:
+    iterator = iter(events)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def ingest_events(
+    *,
+    community: Community,
+    source: str,
+    events: Iterable[IncomingEvent],
+    platform: str | None = None,
+    batch_size: int = BATCH_SIZE,
+    known_members: dict[str, int] | None = None,
+) -> IngestResult:
+    """Write ``events`` into ``community``'s log, all or nothing.
+
+    ``known_members`` maps member keys to member ids the caller has already resolved
+    (manual entry for a member who has no platform id).
+    """
+    platform = platform or community.platform
+    tz = ZoneInfo(community.time_zone)
+    keep_text = community.organization.keep_message_text
+    result = IngestResult()
+    member_ids: dict[str, int] = dict(known_members or {})  # key → member id, all batches
+    with_membership: set[int] = set()  # members known to hold a membership here
+    with transaction.atomic():
+        for batch in _batches(events, batch_size):
+            result.add(
+                _ingest_batch(
+                    community, source, batch, platform, tz, keep_text, member_ids, with_membership
+                )
+            )
+    return result
+
+
+def _ingest_batch(
+    community: Community,
+    source: str,
+    batch: list[IncomingEvent],
+    platform: str,
+    tz: ZoneInfo,
+    keep_text: bool,
+    member_ids: dict[str, int],
+    with_membership: set[int],
+) -> IngestResult:
+    result = IngestResult()
+    batch = [_fit(event) for event in batch]
+    unknown = {e.member_key: e.member_name for e in batch if e.member_key not in member_ids}
+    if unknown:
+        resolved, result.members_created = members_resolve(
+            organization=community.organization, platform=platform, people=unknown
+        )
+        member_ids.update(resolved)
+
+    first_seen: dict[int, date] = {}
+    last_active: dict[int, datetime] = {}
+    activity_rows = []
+    membership_rows = []
+    community_id = community.pk
+    for event in batch:
+        member_id = member_ids[event.member_key]
+        day = event.occurred_at.astimezone(tz).date()
+        result.days_touched.add(day)
+        if member_id not in with_membership:
+            seen = first_seen.get(member_id)
+            if seen is None or day < seen:
+                first_seen[member_id] = day
+        row = (
+            community_id,
+            member_id,
+            event.kind,
+            event.occurred_at,
+            source,
+            event.external_id,
+            event.text if keep_text else "",
+        )
+        if event.kind in MEMBERSHIP_KINDS:
+            membership_rows.append(row)
+        else:
+            activity_rows.append(row)
+            previous = last_active.get(member_id)
+            if previous is None or event.occurred_at > previous:
+                last_active[member_id] = event.occurred_at
+
+    if first_seen:
+        result.memberships_created = memberships_ensure(community=community, first_seen=first_seen)
+        with_membership.update(first_seen)
+
+    created = _insert(activity_rows)
+    new_membership_events = _insert_returning(membership_rows)
+    result.events_created = created + len(new_membership_events)
+    result.duplicates_skipped = len(batch) - result.events_created
+
+    changes: dict[int, tuple[datetime, str]] = {}
+    for member_id, kind, occurred_at in new_membership_events:
+        if member_id not in changes or occurred_at >= changes[member_id][0]:
+            changes[member_id] = (occurred_at, kind)
+    if changes:
+        memberships_record_presence(
+            community=community,
+            changes={
+                member_id: (_PRESENCE[kind], when.astimezone(tz).date())
+                for member_id, (when, kind) in changes.items()
+            },
+        )
+    if last_active:
+        memberships_touch(community=community, last_active=last_active)
+    TouchedDay.objects.bulk_create(
+        [TouchedDay(community=community, day=day) for day in sorted(result.days_touched)],
+        ignore_conflicts=True,
+    )
+    return result
+
+
+def _fit(event: IncomingEvent) -> IncomingEvent:
+    """Ids longer than the columns become stable hashes instead of failing the batch."""
+    if len(event.external_id) <= _MAX_ID and len(event.member_key) <= _MAX_ID:
+        return event
+    return IncomingEvent(
+        external_id=event.external_id
+        if len(event.external_id) <= _MAX_ID
+        else stable_id(event.external_id),
+        kind=event.kind,
+        occurred_at=event.occurred_at,
+        member_key=event.member_key
+        if len(event.member_key) <= _MAX_ID
+        else stable_id(event.member_key),
+        member_name=event.member_name,
+        text=event.text,
+    )
+
+
+# --- Writers ----------------------------------------------------------------------------
+
+
+def _sqlite_row(row: tuple) -> tuple:
+    # Django keeps SQLite datetimes as naive UTC text; match it so lookups still work.
+    when = row[3].astimezone(UTC).replace(tzinfo=None)
+    return (*row[:3], str(when), *row[4:])
+
+
+def _insert(rows: list[tuple]) -> int:
+    """Insert activity rows, skipping duplicates; returns how many were new."""
+    if not rows:
+        return 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            _copy_to_stage(cursor, rows)
+            cursor.execute(_INSERT_FROM_STAGE)
+            return cursor.rowcount
+        cursor.executemany(_INSERT_VALUES, [_sqlite_row(row) for row in rows])
+        return cursor.rowcount
+
+
+def _insert_returning(rows: list[tuple]) -> list[tuple[int, str, datetime]]:
+    """Insert membership rows; returns (member, kind, when) of those that were new."""
+    if not rows:
+        return []
+    new = []
+    sql = _INSERT_VALUES + " RETURNING id"
+    with connection.cursor() as cursor:
+        for row in rows:
+            cursor.execute(sql, row if connection.vendor == "postgresql" else _sqlite_row(row))
+            if cursor.fetchone() is not None:
+                new.append((row[1], row[2], row[3]))
+    return new
+
+
+def _copy_to_stage(cursor, rows: list[tuple]) -> None:
+    cursor.execute(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS ingest_stage ("
+        " community_id bigint, member_id bigint, kind varchar(10),"
+        " occurred_at timestamptz, source varchar(10), external_id varchar(200), text text"
+        ") ON COMMIT DROP"
+    )
+    cursor.execute("TRUNCATE ingest_stage")
+    with cursor.cursor.copy(f"COPY ingest_stage ({_COLUMNS}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

@@ -1,0 +1,46 @@
+"""``manage.py import_events --community SLUG --format FORMAT PATH``: a chat export from
+the command line, through the same service as the Imports page."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from activities.models import ImportFormat
+from activities.services import import_file
+from communities.models import Community
+
+
+class Command(BaseCommand):
+    help = "Import a chat export into a community's activity log (all or nothing)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--community", required=True, help="the community's slug")
+        parser.add_argument("--organization", help="the organisation's slug, if slugs repeat")
+        parser.add_argument("--format", required=True, choices=ImportFormat.values)
+        parser.add_argument("--source", default="", help="chat or channel, for multi-chat exports")
+        parser.add_argument("path")
+
+    def handle(self, *args, community, organization, format, source, path, **options):
+        communities = Community.objects.select_related("organization").filter(slug=community)
+        if organization:
+            communities = communities.filter(organization__slug=organization)
+        found = list(communities[:2])
+        if not found:
+            raise CommandError(f"No community with the slug {community!r}.")
+        if len(found) > 1:
+            raise CommandError("Several organisations have this slug; add --organization.")
+        try:
+            open(path, "rb").close()
+        except OSError as error:
+            raise CommandError(f"Cannot read {path}: {error.strerror}") from error
+        outcome = import_file(community=found[0], format=format, path=path, source_name=source)
+        result = outcome.result
+        self.stdout.write(
+            f"events created: {result.events_created}\n"
+            f"duplicates skipped: {result.duplicates_skipped}\n"
+            f"members created: {result.members_created}\n"
+            f"rows rejected: {outcome.rows_rejected}"
+        )
+        if not outcome.ok:
+            for problem in outcome.problems:
+                where = f"{problem.where}: " if problem.where else ""
+                self.stderr.write(f"{where}{problem.message}")
+            raise CommandError("Nothing was imported.")
