@@ -3,7 +3,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from activities.models import ImportFormat
+from activities.models import ACTIVITY_KINDS, ActivityKind, ImportFormat
 from communities.models import Community
 
 
@@ -40,3 +40,17 @@ class ImportForm(forms.Form):
                 }
             )
         return upload
+
+
+class ActivityEntryForm(forms.Form):
+    """Manual entry: what staff saw a member do outside the chat (a meetup, a check-in)."""
+
+    kind = forms.ChoiceField(
+        label=_("Activity"),
+        choices=[(k.value, k.label) for k in ActivityKind if k.value in ACTIVITY_KINDS],
+        initial=ActivityKind.ATTEND,
+    )
+    occurred_at = forms.DateTimeField(
+        label=_("When"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)

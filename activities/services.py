@@ -108,6 +108,7 @@ def import_create(
     source_name: str = "",
     by,
     language: str,
+    enqueue: bool = True,
 ) -> ImportRun:
     run = ImportRun(
         organization=community.organization,
@@ -122,9 +123,10 @@ def import_create(
     run.file.save(f"{uuid.uuid4().hex}-{run.original_name}"[:100], upload, save=False)
     run.full_clean(exclude=["file"])
     run.save()
-    from activities.tasks import run_import_task
+    if enqueue:
+        from activities.tasks import run_import_task
 
-    transaction.on_commit(lambda: run_import_task.delay(run.pk))
+        transaction.on_commit(lambda: run_import_task.delay(run.pk))
     return run
 
 

@@ -1,15 +1,20 @@
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from activities import selectors, services
-from activities.forms import ImportForm
+from activities.forms import ActivityEntryForm, ImportForm
 from activities.models import ImportFormat, ImportRun
 from communities.permissions import Capability, communities_for, staff_required
 from communities.shortcuts import HtmxHttpRequest, render_coming_soon
+from members.models import Membership
 
 
 @require_GET
@@ -107,3 +112,28 @@ def import_detail(request: HtmxHttpRequest, import_run: ImportRun):
             "progress": selectors.import_progress(run=import_run),
         },
     )
+
+
+@require_POST
+@staff_required(Capability.MANAGE_COMMUNITIES)
+def record_activity(request: HtmxHttpRequest, membership: Membership):
+    form = ActivityEntryForm(request.POST, prefix=f"a{membership.pk}")
+    # The time typed is the community's local time, whatever the server's zone.
+    with timezone.override(ZoneInfo(membership.community.time_zone)):
+        valid = form.is_valid()
+    if valid:
+        try:
+            services.manual_event_record(
+                membership=membership,
+                kind=form.cleaned_data["kind"],
+                occurred_at=form.cleaned_data["occurred_at"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Activity recorded."))
+    else:
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+    return redirect("members:profile", member_id=membership.member_id)

@@ -47,6 +47,12 @@ def organization_create(*, name: str, slug: str) -> Organization:
 
 
 @transaction.atomic
+def organization_set_privacy(*, organization: Organization, keep_message_text: bool) -> None:
+    """Whether message text is stored; it applies to what arrives from now on."""
+    organization.keep_message_text = keep_message_text
+    organization.save(update_fields=["keep_message_text"])
+
+
 def staff_user_create(
     *,
     organization: Organization,

@@ -225,6 +225,17 @@ def organization_settings(request: HtmxHttpRequest):
 
 
 @require_POST
+@staff_required(Capability.MANAGE_ORGANIZATION)
+def organization_privacy(request: HtmxHttpRequest):
+    keep = request.POST.get("keep_message_text") == "on"
+    services.organization_set_privacy(
+        organization=request.staff.organization, keep_message_text=keep
+    )
+    messages.success(request, _("Privacy setting saved."))
+    return redirect("settings")
+
+
+@require_POST
 @staff_required(Capability.VIEW_COMMUNITIES)
 def organization_switch(request: HtmxHttpRequest):
     """Work in another organisation this user belongs to (chosen in the header)."""

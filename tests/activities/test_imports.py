@@ -187,3 +187,69 @@ def test_another_organisations_import_is_a_404(client_for, operator_a, community
         reverse("activities:import", kwargs={"import_id": run.pk})
     )
     assert response.status_code == 404
+
+
+def test_staff_record_an_activity_by_hand(client_for, operator_a, community_a):
+    from members.services import member_create, membership_create
+
+    member = member_create(organization=community_a.organization, display_name="线下的人")
+    membership = membership_create(community=community_a, member=member)
+    client = client_for(operator_a)
+    profile = client.get(reverse("members:profile", kwargs={"member_id": member.pk}))
+    assert b'data-testid="activity-entry"' in profile.content
+    assert b"csrfmiddlewaretoken" in profile.content
+    response = client.post(
+        reverse("activities:record", kwargs={"membership_id": membership.pk}),
+        {f"a{membership.pk}-kind": "attend", f"a{membership.pk}-occurred_at": "2026-11-20T19:30"},
+    )
+    assert response.status_code == 302
+    stored = ActivityEvent.objects.get()
+    assert (stored.member, stored.kind, stored.source) == (member, "attend", "manual")
+    # Typed in the community's zone (Asia/Shanghai): 19:30 there is 11:30 UTC.
+    assert stored.occurred_at == datetime(2026, 11, 20, 11, 30, tzinfo=UTC)
+    assert not member.handles.exists()  # no made-up platform id
+    membership.refresh_from_db()
+    assert membership.last_active_at == stored.occurred_at
+
+
+def test_manual_entry_refuses_the_future_and_membership_kinds(client_for, operator_a, community_a):
+    from members.services import member_create, membership_create
+
+    member = member_create(organization=community_a.organization, display_name="X")
+    membership = membership_create(community=community_a, member=member)
+    client = client_for(operator_a)
+    url = reverse("activities:record", kwargs={"membership_id": membership.pk})
+    client.post(
+        url,
+        {f"a{membership.pk}-kind": "attend", f"a{membership.pk}-occurred_at": "2099-01-01T10:00"},
+    )
+    client.post(
+        url,
+        {f"a{membership.pk}-kind": "leave", f"a{membership.pk}-occurred_at": "2026-01-01T10:00"},
+    )
+    assert not ActivityEvent.objects.exists()
+
+
+def test_owner_turns_message_text_off(client_for, owner_a, operator_a, community_a):
+    from members.services import member_create, membership_create
+
+    client = client_for(operator_a)
+    assert client.post(reverse("organization-privacy"), {}).status_code == 403
+    client = client_for(owner_a)
+    assert b'data-testid="privacy-form"' in client.get(reverse("settings")).content
+    client.post(reverse("organization-privacy"), {})  # the unticked box is absent
+    owner_a.organization.refresh_from_db()
+    assert owner_a.organization.keep_message_text is False
+    membership = membership_create(
+        community=community_a,
+        member=member_create(organization=community_a.organization, display_name="Y"),
+    )
+    client.post(
+        reverse("activities:record", kwargs={"membership_id": membership.pk}),
+        {
+            f"a{membership.pk}-kind": "check_in",
+            f"a{membership.pk}-occurred_at": "2026-11-20T08:00",
+            f"a{membership.pk}-note": "private words",
+        },
+    )
+    assert ActivityEvent.objects.get().text == ""

@@ -86,6 +86,8 @@ POST_ONLY = {
     "members:application-reject",
     "communities:connector-rotate",
     "communities:connector-revoke",
+    "activities:record",
+    "organization-privacy",
 }
 # Downloads, not pages: the CSV header stays English so that files import anywhere.
 DOWNLOADS = {"members:export"}

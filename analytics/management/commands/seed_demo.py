@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from activities.demo import seed_activity
 from communities import services
 from communities.demo import ENGLISH_COMMUNITIES, seed_communities
 from communities.models import Community, Organization, Platform, Role
@@ -114,6 +115,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Members: {people['members']} added, {people['applications']} applications "
             f"waiting, {people['violations']} violations."
+        )
+        activity = seed_activity(organization=organization, staff_user=operator)
+        self.stdout.write(
+            f"Activity: {activity['events']} events, {activity['imports']} import, "
+            f"{activity['connectors']} connector added."
         )
         self.stdout.write(
             self.style.SUCCESS(
