@@ -87,16 +87,16 @@ def generate(path: Path, *, messages: int, members: int, seed: int) -> int:
     start = datetime(2025, 1, 1, tzinfo=TZ).timestamp()
     mean_gap = 365 * 86400 / messages
     cum, total = [], 0.0
-    for rank in range(members):  # Zipf-like: the person of rank r posts ~1/(r+1) as much
-        total += 1 / (rank + 1)
+    for rank in range(members):  # Zipf-like: the person of rank r posts ~1/(r+3) as much
+        total += 1 / (rank + 3)
         cum.append(total)
     order = list(range(members))
     rng.shuffle(order)  # ranks are not ids
     names = [
         rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2)))
-        if rng.random() < 0.7
+        if person % 10 < 7  # seven in ten write Chinese
         else f"{rng.choice(ENGLISH)} {chr(65 + rng.randrange(26))}."
-        for _ in range(members)
+        for person in range(members)
     ]
     present: dict[int, bool] = {}  # person → in the group now
     kinds, weights = zip(*KINDS, strict=True)
