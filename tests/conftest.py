@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from communities.models import Role
 from tests.factories import CommunityFactory, OrganizationFactory, StaffFactory
@@ -75,6 +76,15 @@ def _clean_cache():
     # The cache is shared (files or Redis): lockouts and heartbeats must not leak.
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    # A request with Accept-Language activates a language for the thread and Django
+    # leaves it there; start every test in the source language.
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -86,7 +86,7 @@ def import_of(community: Community) -> ImportRun:
         organization=community.organization,
         community=community,
         format="csv",
-        original_name="聊天记录.csv",
+        original_name="聊天记录",
     )
 
 

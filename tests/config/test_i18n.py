@@ -18,7 +18,9 @@ PO_FILE = settings.BASE_DIR / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 # Words that stay as they are in the Chinese interface.
 KEEP_AS_IS = {"CommunityOps", "English", "QQ", "Telegram", "Discord", "Slack", "WhatsApp",
-              "SOP", "CSV", "Webhook", "worker", "beat"}  # fmt: skip
+              "SOP", "CSV", "Webhook", "worker", "beat",
+              # file formats and the tools that write them keep their names
+              "JSON", "zip", "iPhone", "DiscordChatExporter"}  # fmt: skip
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]{2,}")
 CURRENCY_CODE = re.compile(r"\b[A-Z]{3}\b")  # ISO 4217 codes such as CNY stay as they are
 SLUG_EXAMPLE = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b")  # e.g. “reading-club”, an identifier
