@@ -14,6 +14,7 @@ that breaks a limit or is not the format at all raises ``ImportRejected``.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import os
@@ -161,6 +162,32 @@ def open_text(path, ctx: ImportContext) -> Iterator[io.TextIOWrapper]:
     """``path`` as UTF-8 text, streamed, reporting progress to ``ctx``."""
     with open(path, "rb") as raw:
         yield text_stream(ProgressReader(raw, file_size(path), ctx))
+
+
+def csv_events(
+    path,
+    ctx: ImportContext,
+    *,
+    columns: Callable[[list[str] | None], dict[str, int]],
+    rows: Callable[[Iterator[list[str]], dict[str, int], ImportContext], Iterator[IncomingEvent]],
+    not_utf8: str,
+) -> Iterator[IncomingEvent]:
+    """A CSV-shaped export: ``columns`` reads the header row, ``rows`` turns the records
+    into events; a file that is not UTF-8 (``not_utf8`` says what was expected) or not
+    CSV is rejected whole, naming the line."""
+    with open_text(path, ctx) as text:
+        reader = csv.reader(text)
+        try:
+            header = columns(next(reader, None))
+            yield from rows(reader, header, ctx)
+        except UnicodeDecodeError as error:
+            raise ImportRejected(not_utf8) from error
+        except csv.Error as error:
+            raise ImportRejected(
+                _("Line %(number)s cannot be read as CSV (%(error)s).")
+                % {"number": reader.line_num, "error": str(error)[:200]}
+            ) from error
+    ctx.progress(1.0)
 
 
 # --- JSON -------------------------------------------------------------------------------

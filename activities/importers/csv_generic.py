@@ -28,7 +28,6 @@ quoted text spans several lines is still one row. Blank lines count as (skipped)
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -39,7 +38,7 @@ from activities.importers.base import (
     ImportContext,
     ImportRejected,
     IncomingEvent,
-    open_text,
+    csv_events,
     row_at,
     stable_id,
 )
@@ -94,22 +93,14 @@ def _columns(header: list[str] | None) -> dict[str, int]:
 
 
 def events(path, ctx: ImportContext) -> Iterator[IncomingEvent]:
-    with open_text(path, ctx) as text:
-        reader = csv.reader(text)
-        try:
-            columns = _columns(next(reader, None))
-            yield from _rows(reader, columns, ctx)
-        except UnicodeDecodeError as error:
-            raise ImportRejected(
-                _("This is not UTF-8 text. Save the file as CSV UTF-8 with columns %(expected)s.")
-                % {"expected": _expected()}
-            ) from error
-        except csv.Error as error:
-            raise ImportRejected(
-                _("Line %(number)s cannot be read as CSV (%(error)s).")
-                % {"number": reader.line_num, "error": str(error)[:200]}
-            ) from error
-    ctx.progress(1.0)
+    return csv_events(
+        path,
+        ctx,
+        columns=_columns,
+        rows=_rows,
+        not_utf8=_("This is not UTF-8 text. Save the file as CSV UTF-8 with columns %(expected)s.")
+        % {"expected": _expected()},
+    )
 
 
 def _rows(reader, columns: dict[str, int], ctx: ImportContext) -> Iterator[IncomingEvent]:

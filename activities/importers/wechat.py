@@ -39,7 +39,6 @@ or present (older private-chat exports without ``NickName``/``Sender`` are rejec
 
 from __future__ import annotations
 
-import csv
 import html
 import re
 from collections.abc import Iterator
@@ -51,7 +50,7 @@ from activities.importers.base import (
     ImportContext,
     ImportRejected,
     IncomingEvent,
-    open_text,
+    csv_events,
     row_at,
 )
 from activities.models import ActivityKind
@@ -153,22 +152,14 @@ def _columns(header: list[str] | None) -> dict[str, int]:
 
 
 def events(path, ctx: ImportContext) -> Iterator[IncomingEvent]:
-    with open_text(path, ctx) as text:
-        reader = csv.reader(text)
-        try:
-            columns = _columns(next(reader, None))
-            yield from _rows(reader, columns, ctx)
-        except UnicodeDecodeError as error:
-            raise ImportRejected(
-                _("This is not UTF-8 text; expected a WeChat export with columns %(expected)s.")
-                % {"expected": ", ".join(COLUMNS)}
-            ) from error
-        except csv.Error as error:
-            raise ImportRejected(
-                _("Line %(number)s cannot be read as CSV (%(error)s).")
-                % {"number": reader.line_num, "error": str(error)[:200]}
-            ) from error
-    ctx.progress(1.0)
+    return csv_events(
+        path,
+        ctx,
+        columns=_columns,
+        rows=_rows,
+        not_utf8=_("This is not UTF-8 text; expected a WeChat export with columns %(expected)s.")
+        % {"expected": ", ".join(COLUMNS)},
+    )
 
 
 def _rows(reader, c: dict[str, int], ctx: ImportContext) -> Iterator[IncomingEvent]:
