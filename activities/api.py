@@ -6,6 +6,7 @@ stale timestamp, unknown or revoked connector · 413 body or batch too large · 
 the connector's rate (``Retry-After``).
 """
 
+import re
 import time
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,8 @@ from django.views.decorators.http import require_POST
 from activities.services import webhook_ingest
 from activities.webhook import TooManyEvents, parse_payload, signature_valid
 from communities.models import Connector
+
+CONNECTOR_ID = re.compile(r"[0-9a-f]{1,32}")
 
 
 def _answer(status: int, message: str, **extra) -> JsonResponse:
@@ -45,7 +48,9 @@ def _over_rate(connector: Connector, now: float) -> int:
 def ingest(request, connector_id: str):
     now = time.time()
     declared = request.META.get("CONTENT_LENGTH") or "0"
-    if not declared.isdigit() or int(declared) > settings.INGEST_MAX_BODY_BYTES:
+    if not (declared.isascii() and declared.isdigit()) or (
+        int(declared) > settings.INGEST_MAX_BODY_BYTES
+    ):
         return _answer(
             413,
             _("The body is larger than %(limit)s KB.")
@@ -54,6 +59,8 @@ def ingest(request, connector_id: str):
     body = request.body
     if len(body) > settings.INGEST_MAX_BODY_BYTES:
         return _answer(413, _("The body is too large."))
+    if not CONNECTOR_ID.fullmatch(connector_id):  # also keeps NUL bytes away from the DB
+        return _answer(401, _("Missing or invalid signature, or a stale timestamp."))
     connector = (
         Connector.objects.select_related("community__organization")
         .filter(public_id=connector_id, revoked_at__isnull=True)

@@ -110,9 +110,9 @@ def event(n: int | str, *, kind: str = "message", who: str = "wxid_alice", **fie
     }
 
 
-def assert_nothing_written(members_before: int = 0) -> None:
+def assert_nothing_written() -> None:
     assert ActivityEvent.objects.count() == 0
-    assert Member.objects.count() == members_before
+    assert Member.objects.count() == 0
     assert Membership.objects.count() == 0
 
 
@@ -334,11 +334,6 @@ def test_over_300_seconds_off_the_real_clock_is_refused(connector, secret, offse
     assert response.status_code == 401
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="app bug: activities/webhook.py signature_valid does float - int on a huge int",
-)
 def test_a_timestamp_too_large_for_a_float_is_refused(connector, secret):
     timestamp = "9" * 400  # an int, but beyond a float: 500 instead of 401
 
@@ -457,6 +452,14 @@ def test_an_unknown_connector_is_refused(secret):
 
     assert response.status_code == 401
     assert_nothing_written()
+
+
+@pytest.mark.parametrize("connector_id", ["a\x00b", "..", "x" * 300, "机器人", "%", " "])
+def test_odd_connector_ids_are_refused(secret, connector_id):
+    # NUL matters on PostgreSQL, where a text parameter cannot hold it.
+    response = post(encode({"events": [event(1)]}), connector_id=connector_id, secret=secret)
+
+    assert response.status_code == 401
 
 
 def test_a_revoked_connector_is_refused(connector, secret):
@@ -692,11 +695,6 @@ def test_a_malformed_content_length_is_refused(connector, secret, declared):
     assert response.status_code == 413
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="app bug: activities/api.py checks str.isdigit(), then int() fails on '²'",
-)
 def test_a_content_length_of_non_ascii_digits_is_refused(connector, secret):
     body = encode({"events": [event(1)]})
 
@@ -858,13 +856,15 @@ BODIES = st.one_of(
 
 
 @hsettings(
+    # WEBHOOK_FUZZ_EXAMPLES=5000 for a longer hunt.
     max_examples=int(os.environ.get("WEBHOOK_FUZZ_EXAMPLES", "150")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(body=BODIES, signed=st.sampled_from(["good", "good", "good", "bad", "none"]))
 def test_no_input_gives_a_500(connector, secret, settings, body, signed):
-    settings.INGEST_RATE_PER_MINUTE = 10**9
+    if settings.INGEST_RATE_PER_MINUTE < 10**9:  # once: each assignment stacks an override
+        settings.INGEST_RATE_PER_MINUTE = 10**9
     events_before = ActivityEvent.objects.count()
     members_before = Member.objects.count()
     memberships_before = Membership.objects.count()
@@ -909,7 +909,8 @@ def test_no_input_gives_a_500(connector, secret, settings, body, signed):
     ),
 )
 def test_no_header_or_connector_id_gives_a_500(settings, timestamp, signature, connector_id):
-    settings.INGEST_RATE_PER_MINUTE = 10**9
+    if settings.INGEST_RATE_PER_MINUTE < 10**9:  # once: each assignment stacks an override
+        settings.INGEST_RATE_PER_MINUTE = 10**9
     headers = {
         "X-CommunityOps-Timestamp": timestamp.encode("latin-1", "replace").decode("latin-1"),
         "X-CommunityOps-Signature": signature.encode("latin-1", "replace").decode("latin-1"),
