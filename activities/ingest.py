@@ -135,7 +135,10 @@ def _ingest_batch(
     community_id = community.pk
     for event in batch:
         member_id = member_ids[event.member_key]
-        day = event.occurred_at.astimezone(tz).date()
+        # Kept in UTC from here on: PostgreSQL refuses offsets beyond ±15:59 that
+        # Python (and ISO 8601 senders) allow.
+        when = event.occurred_at.astimezone(UTC)
+        day = when.astimezone(tz).date()
         result.days_touched.add(day)
         if member_id not in with_membership:
             seen = first_seen.get(member_id)
@@ -145,7 +148,7 @@ def _ingest_batch(
             community_id,
             member_id,
             event.kind,
-            event.occurred_at,
+            when,
             source,
             event.external_id,
             event.text if keep_text else "",
@@ -155,8 +158,8 @@ def _ingest_batch(
         else:
             activity_rows.append(row)
             previous = last_active.get(member_id)
-            if previous is None or event.occurred_at > previous:
-                last_active[member_id] = event.occurred_at
+            if previous is None or when > previous:
+                last_active[member_id] = when
 
     if first_seen:
         result.memberships_created = memberships_ensure(community=community, first_seen=first_seen)
