@@ -147,4 +147,3 @@ def memberships_touch(*, community: Community, last_active: Mapping[int, datetim
                 membership.last_active_at = when
                 stale.append(membership)
     Membership.objects.bulk_update(stale, ["last_active_at"], batch_size=CHUNK)
-
