@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
@@ -54,6 +54,9 @@ _INSERT_VALUES = (
 _INSERT_FROM_STAGE = (
     f"INSERT INTO {_TABLE} ({_COLUMNS}) SELECT {_COLUMNS} FROM ingest_stage {_ON_CONFLICT}"  # noqa: S608
 )
+_INSERT_MANY = (
+    f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES {{values}} {_ON_CONFLICT} RETURNING external_id"  # noqa: S608
+)
 _MAX_ID = ActivityEvent._meta.get_field("external_id").max_length
 
 
@@ -79,6 +82,40 @@ def _batches(events: Iterable[IncomingEvent], size: int) -> Iterator[list[Incomi
         yield batch
 
 
+class _LocalDays:
+    """The community-local day of a UTC instant, remembering the last day's bounds:
+    events come roughly in time order, so most lookups are two comparisons."""
+
+    def __init__(self, tz: ZoneInfo):
+        self.tz = tz
+        self.start = self.end = datetime.min.replace(tzinfo=UTC)
+        self.day = date.min
+
+    def __call__(self, when: datetime) -> date:
+        if not (self.start <= when < self.end):
+            self.day = when.astimezone(self.tz).date()
+            self.start = datetime.combine(self.day, time.min, self.tz).astimezone(UTC)
+            next_day = self.day + timedelta(days=1)
+            self.end = datetime.combine(next_day, time.min, self.tz).astimezone(UTC)
+        return self.day
+
+
+@dataclass
+class _State:
+    """What one ingest carries from batch to batch."""
+
+    community: Community
+    source: str
+    platform: str
+    keep_text: bool
+    local_day: _LocalDays
+    member_ids: dict[str, int]  # member key → member id
+    with_membership: set[int] = field(default_factory=set)
+    # Applied once at the end: per member, the latest activity and membership change.
+    last_active: dict[int, datetime] = field(default_factory=dict)
+    presence: dict[int, tuple[datetime, str]] = field(default_factory=dict)
+
+
 def ingest_events(
     *,
     community: Community,
@@ -93,53 +130,53 @@ def ingest_events(
     ``known_members`` maps member keys to member ids the caller has already resolved
     (manual entry for a member who has no platform id).
     """
-    platform = platform or community.platform
-    tz = ZoneInfo(community.time_zone)
-    keep_text = community.organization.keep_message_text
+    state = _State(
+        community=community,
+        source=source,
+        platform=platform or community.platform,
+        keep_text=community.organization.keep_message_text,
+        local_day=_LocalDays(ZoneInfo(community.time_zone)),
+        member_ids=dict(known_members or {}),
+    )
     result = IngestResult()
-    member_ids: dict[str, int] = dict(known_members or {})  # key → member id, all batches
-    with_membership: set[int] = set()  # members known to hold a membership here
     with transaction.atomic():
         for batch in _batches(events, batch_size):
-            result.add(
-                _ingest_batch(
-                    community, source, batch, platform, tz, keep_text, member_ids, with_membership
-                )
-            )
+            result.add(_ingest_batch(state, batch))
+        _apply_to_memberships(state)
+        TouchedDay.objects.bulk_create(
+            [TouchedDay(community=community, day=day) for day in sorted(result.days_touched)],
+            ignore_conflicts=True,
+        )
     return result
 
 
-def _ingest_batch(
-    community: Community,
-    source: str,
-    batch: list[IncomingEvent],
-    platform: str,
-    tz: ZoneInfo,
-    keep_text: bool,
-    member_ids: dict[str, int],
-    with_membership: set[int],
-) -> IngestResult:
+def _ingest_batch(state: _State, batch: list[IncomingEvent]) -> IngestResult:
     result = IngestResult()
+    community = state.community
+    member_ids = state.member_ids
     batch = [_fit(event) for event in batch]
     unknown = {e.member_key: e.member_name for e in batch if e.member_key not in member_ids}
     if unknown:
         resolved, result.members_created = members_resolve(
-            organization=community.organization, platform=platform, people=unknown
+            organization=community.organization, platform=state.platform, people=unknown
         )
         member_ids.update(resolved)
 
     first_seen: dict[int, date] = {}
-    last_active: dict[int, datetime] = {}
+    last_active = state.last_active
+    with_membership = state.with_membership
+    local_day = state.local_day
+    days = result.days_touched
     activity_rows = []
     membership_rows = []
-    community_id = community.pk
+    community_id, source, keep_text = community.pk, state.source, state.keep_text
     for event in batch:
         member_id = member_ids[event.member_key]
         # Kept in UTC from here on: PostgreSQL refuses offsets beyond ±15:59 that
         # Python (and ISO 8601 senders) allow.
         when = event.occurred_at.astimezone(UTC)
-        day = when.astimezone(tz).date()
-        result.days_touched.add(day)
+        day = local_day(when)
+        days.add(day)
         if member_id not in with_membership:
             seen = first_seen.get(member_id)
             if seen is None or day < seen:
@@ -169,26 +206,25 @@ def _ingest_batch(
     new_membership_events = _insert_returning(membership_rows)
     result.events_created = created + len(new_membership_events)
     result.duplicates_skipped = len(batch) - result.events_created
-
-    changes: dict[int, tuple[datetime, str]] = {}
+    presence = state.presence
     for member_id, kind, occurred_at in new_membership_events:
-        if member_id not in changes or occurred_at >= changes[member_id][0]:
-            changes[member_id] = (occurred_at, kind)
-    if changes:
+        if member_id not in presence or occurred_at >= presence[member_id][0]:
+            presence[member_id] = (occurred_at, kind)
+    return result
+
+
+def _apply_to_memberships(state: _State) -> None:
+    """Joins, leaves and last activity, once per ingest rather than once per batch."""
+    if state.presence:
         memberships_record_presence(
-            community=community,
+            community=state.community,
             changes={
-                member_id: (_PRESENCE[kind], when.astimezone(tz).date())
-                for member_id, (when, kind) in changes.items()
+                member_id: (_PRESENCE[kind], state.local_day(when))
+                for member_id, (when, kind) in state.presence.items()
             },
         )
-    if last_active:
-        memberships_touch(community=community, last_active=last_active)
-    TouchedDay.objects.bulk_create(
-        [TouchedDay(community=community, day=day) for day in sorted(result.days_touched)],
-        ignore_conflicts=True,
-    )
-    return result
+    if state.last_active:
+        memberships_touch(community=state.community, last_active=state.last_active)
 
 
 def _fit(event: IncomingEvent) -> IncomingEvent:
@@ -233,15 +269,19 @@ def _insert(rows: list[tuple]) -> int:
 
 def _insert_returning(rows: list[tuple]) -> list[tuple[int, str, datetime]]:
     """Insert membership rows; returns (member, kind, when) of those that were new."""
-    if not rows:
-        return []
     new = []
-    sql = _INSERT_VALUES + " RETURNING id"
+    sqlite = connection.vendor != "postgresql"
     with connection.cursor() as cursor:
-        for row in rows:
-            cursor.execute(sql, row if connection.vendor == "postgresql" else _sqlite_row(row))
-            if cursor.fetchone() is not None:
-                new.append((row[1], row[2], row[3]))
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            params = [v for row in chunk for v in (_sqlite_row(row) if sqlite else row)]
+            cursor.execute(_INSERT_MANY.format(values=values), params)
+            created = {external_id for (external_id,) in cursor.fetchall()}
+            for row in chunk:
+                if row[5] in created:
+                    created.discard(row[5])  # a repeat within the batch was not the new one
+                    new.append((row[1], row[2], row[3]))
     return new
 
 
