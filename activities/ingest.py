@@ -19,6 +19,7 @@ leaves nothing written.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
@@ -57,6 +58,7 @@ _INSERT_FROM_STAGE = (
 _INSERT_MANY = (
     f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES {{values}} {_ON_CONFLICT} RETURNING external_id"  # noqa: S608
 )
+_STAGE_TYPES = ["int8", "int8", "varchar", "timestamptz", "varchar", "varchar", "text"]
 _MAX_ID = ActivityEvent._meta.get_field("external_id").max_length
 
 
@@ -110,9 +112,10 @@ class _State:
     keep_text: bool
     local_day: _LocalDays
     member_ids: dict[str, int]  # member key → member id
-    with_membership: set[int] = field(default_factory=set)
+    writer: _Writer
+    with_membership: set[str] = field(default_factory=set)  # member keys
     # Applied once at the end: per member, the latest activity and membership change.
-    last_active: dict[int, datetime] = field(default_factory=dict)
+    last_active: dict[str, datetime] = field(default_factory=dict)  # by member key
     presence: dict[int, tuple[datetime, str]] = field(default_factory=dict)
 
 
@@ -137,11 +140,22 @@ def ingest_events(
         keep_text=community.organization.keep_message_text,
         local_day=_LocalDays(ZoneInfo(community.time_zone)),
         member_ids=dict(known_members or {}),
+        writer=_Writer(),
     )
     result = IngestResult()
     with transaction.atomic():
-        for batch in _batches(events, batch_size):
-            result.add(_ingest_batch(state, batch))
+        rows = 0
+        try:
+            for batch in _batches(events, batch_size):
+                rows += len(batch)
+                result.add(_ingest_batch(state, batch))
+        finally:
+            result.events_created += state.writer.close()
+        result.duplicates_skipped = rows - result.events_created
+        for member_id, kind, occurred_at in state.writer.new_membership_events:
+            known = state.presence.get(member_id)
+            if known is None or occurred_at >= known[0]:
+                state.presence[member_id] = (occurred_at, kind)
         _apply_to_memberships(state)
         TouchedDay.objects.bulk_create(
             [TouchedDay(community=community, day=day) for day in sorted(result.days_touched)],
@@ -153,63 +167,55 @@ def ingest_events(
 def _ingest_batch(state: _State, batch: list[IncomingEvent]) -> IngestResult:
     result = IngestResult()
     community = state.community
-    member_ids = state.member_ids
-    batch = [_fit(event) for event in batch]
-    unknown = {e.member_key: e.member_name for e in batch if e.member_key not in member_ids}
-    if unknown:
-        resolved, result.members_created = members_resolve(
-            organization=community.organization, platform=state.platform, people=unknown
-        )
-        member_ids.update(resolved)
-
-    first_seen: dict[int, date] = {}
+    # First the pure-Python pass, keyed by member key: on PostgreSQL it runs while the
+    # previous batch is still being written (see _Writer); the database is needed only
+    # afterwards, to resolve the keys.
+    first_seen: dict[str, date] = {}  # keys without a membership here yet → first day
     last_active = state.last_active
     with_membership = state.with_membership
     local_day = state.local_day
     days = result.days_touched
-    activity_rows = []
-    membership_rows = []
-    community_id, source, keep_text = community.pk, state.source, state.keep_text
-    for event in batch:
-        member_id = member_ids[event.member_key]
+    activity, membership = [], []
+    keep_text = state.keep_text
+    for event in map(_fit, batch):
+        key = event.member_key
         # Kept in UTC from here on: PostgreSQL refuses offsets beyond ±15:59 that
         # Python (and ISO 8601 senders) allow.
         when = event.occurred_at.astimezone(UTC)
         day = local_day(when)
         days.add(day)
-        if member_id not in with_membership:
-            seen = first_seen.get(member_id)
-            if seen is None or day < seen:
-                first_seen[member_id] = day
-        row = (
-            community_id,
-            member_id,
-            event.kind,
-            when,
-            source,
-            event.external_id,
-            event.text if keep_text else "",
-        )
+        if key not in with_membership:
+            seen = first_seen.get(key)
+            if seen is None or day < seen[0]:
+                first_seen[key] = (day, event.member_name)
+        row = (key, event.kind, when, event.external_id, event.text if keep_text else "")
         if event.kind in MEMBERSHIP_KINDS:
-            membership_rows.append(row)
+            membership.append(row)
         else:
-            activity_rows.append(row)
-            previous = last_active.get(member_id)
+            activity.append(row)
+            previous = last_active.get(key)
             if previous is None or when > previous:
-                last_active[member_id] = when
+                last_active[key] = when
 
+    member_ids = state.member_ids
+    unknown = {key: name for key, (_day, name) in first_seen.items() if key not in member_ids}
+    if unknown:
+        resolved, result.members_created = members_resolve(
+            organization=community.organization, platform=state.platform, people=unknown
+        )
+        member_ids.update(resolved)
     if first_seen:
-        result.memberships_created = memberships_ensure(community=community, first_seen=first_seen)
+        result.memberships_created = memberships_ensure(
+            community=community,
+            first_seen={member_ids[key]: day for key, (day, _name) in first_seen.items()},
+        )
         with_membership.update(first_seen)
 
-    created = _insert(activity_rows)
-    new_membership_events = _insert_returning(membership_rows)
-    result.events_created = created + len(new_membership_events)
-    result.duplicates_skipped = len(batch) - result.events_created
-    presence = state.presence
-    for member_id, kind, occurred_at in new_membership_events:
-        if member_id not in presence or occurred_at >= presence[member_id][0]:
-            presence[member_id] = (occurred_at, kind)
+    community_id, source = community.pk, state.source
+    state.writer.write(
+        [(community_id, member_ids[k], kind, w, source, x, t) for k, kind, w, x, t in activity],
+        [(community_id, member_ids[k], kind, w, source, x, t) for k, kind, w, x, t in membership],
+    )
     return result
 
 
@@ -224,7 +230,10 @@ def _apply_to_memberships(state: _State) -> None:
             },
         )
     if state.last_active:
-        memberships_touch(community=state.community, last_active=state.last_active)
+        memberships_touch(
+            community=state.community,
+            last_active={state.member_ids[key]: when for key, when in state.last_active.items()},
+        )
 
 
 def _fit(event: IncomingEvent) -> IncomingEvent:
@@ -254,34 +263,89 @@ def _sqlite_row(row: tuple) -> tuple:
     return (*row[:3], str(when), *row[4:])
 
 
-def _insert(rows: list[tuple]) -> int:
-    """Insert activity rows, skipping duplicates; returns how many were new."""
-    if not rows:
-        return 0
-    with connection.cursor() as cursor:
+class _Writer:
+    """Inserts a batch's rows, skipping duplicates; counts the new ones and keeps the new
+    membership events (a join or leave seen twice is applied once).
+
+    On PostgreSQL batch N is written by a second thread on the *same* database
+    connection, hence in the same transaction, while this thread reads and matches batch
+    N+1: the server's work and Python's overlap. psycopg serialises a connection's use
+    with a lock, so this thread's own queries wait their turn; one batch is in flight.
+    """
+
+    def __init__(self):
+        self.created = 0
+        self.new_membership_events: list[tuple[int, str, datetime]] = []
+        self._pending: Future | None = None
+        self._pool = None
         if connection.vendor == "postgresql":
-            _copy_to_stage(cursor, rows)
+            connection.ensure_connection()
+            self._raw = connection.connection
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
+
+    def write(self, activity_rows: list[tuple], membership_rows: list[tuple]) -> None:
+        if self._pool is None:
+            with connection.cursor() as cursor:
+                self._collect(_write_sqlite(cursor, activity_rows, membership_rows))
+            return
+        self._wait()
+        self._pending = self._pool.submit(
+            _write_postgresql, self._raw, activity_rows, membership_rows
+        )
+
+    def _collect(self, outcome: tuple[int, list]) -> None:
+        created, new_membership_events = outcome
+        self.created += created + len(new_membership_events)
+        self.new_membership_events.extend(new_membership_events)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._collect(pending.result())
+
+    def close(self) -> int:
+        """Wait for the last batch (its error, if any, is raised here); the count."""
+        try:
+            self._wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+        return self.created
+
+
+def _write_postgresql(raw_connection, activity_rows, membership_rows) -> tuple[int, list]:
+    created = 0
+    with raw_connection.cursor() as cursor:
+        if activity_rows:
+            _copy_to_stage(cursor, activity_rows)
             cursor.execute(_INSERT_FROM_STAGE)
-            return cursor.rowcount
-        cursor.executemany(_INSERT_VALUES, [_sqlite_row(row) for row in rows])
-        return cursor.rowcount
+            created = cursor.rowcount
+        return created, _insert_returning(cursor, membership_rows, membership_rows)
 
 
-def _insert_returning(rows: list[tuple]) -> list[tuple[int, str, datetime]]:
-    """Insert membership rows; returns (member, kind, when) of those that were new."""
+def _write_sqlite(cursor, activity_rows, membership_rows) -> tuple[int, list]:
+    created = 0
+    if activity_rows:
+        cursor.executemany(_INSERT_VALUES, [_sqlite_row(row) for row in activity_rows])
+        created = cursor.rowcount
+    sqlite_rows = [_sqlite_row(row) for row in membership_rows]
+    return created, _insert_returning(cursor, sqlite_rows, membership_rows)
+
+
+def _insert_returning(cursor, params_rows: list[tuple], rows: list[tuple]) -> list[tuple]:
+    """Insert membership rows (``params_rows``: as the backend takes them); returns
+    (member, kind, when) of the ``rows`` that were new."""
     new = []
-    sqlite = connection.vendor != "postgresql"
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
-            params = [v for row in chunk for v in (_sqlite_row(row) if sqlite else row)]
-            cursor.execute(_INSERT_MANY.format(values=values), params)
-            created = {external_id for (external_id,) in cursor.fetchall()}
-            for row in chunk:
-                if row[5] in created:
-                    created.discard(row[5])  # a repeat within the batch was not the new one
-                    new.append((row[1], row[2], row[3]))
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+        params = [v for row in params_rows[start : start + 500] for v in row]
+        cursor.execute(_INSERT_MANY.format(values=values), params)
+        created = {external_id for (external_id,) in cursor.fetchall()}
+        for row in chunk:
+            if row[5] in created:
+                created.discard(row[5])  # a repeat within the batch was not the new one
+                new.append((row[1], row[2], row[3]))
     return new
 
 
@@ -293,6 +357,8 @@ def _copy_to_stage(cursor, rows: list[tuple]) -> None:
         ") ON COMMIT DROP"
     )
     cursor.execute("TRUNCATE ingest_stage")
-    with cursor.cursor.copy(f"COPY ingest_stage ({_COLUMNS}) FROM STDIN") as copy:
+    # Binary COPY: values are packed in C, and the server parses no text.
+    with cursor.copy(f"COPY ingest_stage ({_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(_STAGE_TYPES)
         for row in rows:
             copy.write_row(row)

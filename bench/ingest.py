@@ -27,6 +27,8 @@ It prints a table (path, events, seconds, events/s) and the ratio import/naive.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import csv
 import os
 import random
@@ -157,6 +159,9 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=20_000)
     parser.add_argument("--sample", type=int, default=5_000)
     parser.add_argument("--keep", action="store_true", help="keep the database and files")
+    parser.add_argument(
+        "--profile", action="store_true", help="print where the full import spends its time"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
@@ -222,11 +227,17 @@ def main() -> int:
             def on_progress(_fraction: float) -> None:
                 peak[0] = max(peak[0], rss_mb() - base)
 
+            profiler = cProfile.Profile() if args.profile and label.startswith("import (") else None
             started = time.perf_counter()
+            if profiler:
+                profiler.enable()
             outcome = import_file(
                 community=target, format="csv", path=path, on_progress=on_progress
             )
             seconds = time.perf_counter() - started
+            if profiler:
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
             if not outcome.ok:
                 for problem in outcome.problems[:10]:
                     print(f"  {problem.where}: {problem.message}")
