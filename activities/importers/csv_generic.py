@@ -12,15 +12,14 @@ Per row:
   would depend on a guessed hour).
 - ``kind``: an ``ActivityKind`` value (case-insensitive).
 - ``member_id``: the person's id, 1–200 characters. ``member_name`` defaults to it.
-- ``external_id``: at most 200 characters. The same id twice in one file is a problem on
-  the second row ("first on row N"), because two different events sharing an id would
-  silently lose one in the database. To name the first row, the ids seen are kept in a
-  dict: memory grows with the rows (measured: ~125 MB more for a million rows).
+- ``external_id``: at most 200 characters. An id that repeats (in the file or in the log)
+  is one event: the repeats are counted as duplicates skipped, exactly as on a re-import.
+  No set of ids seen is kept, so memory stays flat whatever the file's size.
 - Without an ``external_id`` the id is ``stable_id(occurred_at as written, kind,
   member_id, text)``, so re-importing the same file adds nothing. **Identical rows without
-  an id are one event**: the second is skipped silently. Such rows are far more often the
-  same event exported twice (overlapping exports pasted together) than two events in the
-  same instant with the same text; a file that needs both must give ids.
+  an id are one event** (the repeat is a duplicate skipped). Such rows are far more often
+  the same event exported twice (overlapping exports pasted together) than two events in
+  the same instant with the same text; a file that needs both must give ids.
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, and a record whose
 quoted text spans several lines is still one row. Blank lines count as (skipped) rows.
