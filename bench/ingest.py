@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import pstats
 import csv
 import os
+import pstats
 import random
 import resource
 import shutil
