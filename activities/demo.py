@@ -3,7 +3,7 @@
 Each demo community gets a shape that the dashboards will tell apart: a steady reading
 club, a young and intense check-in camp, a tech group in decline, a growing founders'
 community, a running club that meets at weekends, a design guild that fell silent nine
-days ago and a breakfast club quiet for a day and a half. Higher tiers talk more, lurkers
+days ago and a breakfast club quiet for two days. Higher tiers talk more, lurkers
 rarely, and nobody speaks before joining or after leaving. External ids are deterministic,
 so seeding again adds nothing.
 """
@@ -36,7 +36,7 @@ SHAPES = {
     "indie-hackers-cn": (0.35, lambda ago: 0.5 + 0.5 * (HISTORY_DAYS - ago) / HISTORY_DAYS, 0),
     "shanghai-runners": (0.3, lambda ago: 1.0, 0),
     "design-guild": (0.3, lambda ago: 1.0, 9),
-    "sg-founders": (0.4, lambda ago: 0.8, 1),
+    "sg-founders": (0.4, lambda ago: 0.8, 2),
 }
 
 LINES_ZH = [

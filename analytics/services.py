@@ -1,7 +1,11 @@
 """Jobs that feed figures to lower apps' rules (DESIGN.md §1: analytics passes them in)."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.db.models import Count
+
+from analytics.models import MemberDay
 from communities.models import Community
 from members.models import PRESENT_STATUSES, Membership
 from members.services import membership_promote
@@ -14,13 +18,16 @@ class PromotionRun:
     changed: int
 
 
-def active_days_30(*, membership: Membership) -> int:
-    """Distinct active days in the 30 days to today.
-
-    No activity is ingested yet (the ingestion issue adds the event log and the rollups
-    this will read), so this reads zero for everyone, as the ladder's contract allows.
-    """
-    return 0
+def active_days_30(*, community: Community, today) -> dict[int, int]:
+    """Per member, the distinct active days in the 30 days to ``today`` (from MemberDay)."""
+    return dict(
+        MemberDay.objects.filter(
+            community=community, day__gt=today - timedelta(days=30), day__lte=today
+        )
+        .values_list("member_id")
+        .annotate(days=Count("id"))
+        .order_by()
+    )
 
 
 def tiers_promote_all() -> PromotionRun:
@@ -32,6 +39,7 @@ def tiers_promote_all() -> PromotionRun:
             continue
         communities += 1
         today = community.local_today()
+        active_days = active_days_30(community=community, today=today)
         memberships = (
             Membership.objects.filter(
                 community=community, status__in=PRESENT_STATUSES, tier_set_by_staff=False
@@ -44,7 +52,7 @@ def tiers_promote_all() -> PromotionRun:
             change = membership_promote(
                 membership=membership,
                 points=membership.points_balance,
-                active_days_30=active_days_30(membership=membership),
+                active_days_30=active_days.get(membership.member_id, 0),
                 tenure_days=(today - membership.joined_on).days,
                 ladder=ladder,
                 today=today,

@@ -9,6 +9,18 @@ from celery.schedules import crontab
 
 def beat_schedule(heartbeat_seconds: float) -> dict:
     return {
+        # Every minute: rollups of the (community, day) pairs that ingestion touched.
+        "refresh-touched-rollups": {
+            "task": "analytics.refresh_touched",
+            "schedule": 60.0,
+            "options": {"expires": 60},
+        },
+        # 03:00 every night: every rollup rebuilt from the event log (the safety net).
+        "refresh-all-rollups": {
+            "task": "analytics.refresh_all",
+            "schedule": crontab(hour=3, minute=0),
+            "options": {"expires": 6 * 3600},
+        },
         # 03:30 every night (TIME_ZONE, Asia/Shanghai by default): tier promotion.
         "promote-tiers": {
             "task": "analytics.promote_tiers",

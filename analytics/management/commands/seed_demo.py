@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from activities.demo import seed_activity
+from analytics.rollups import rollups_refresh_all
 from communities import services
 from communities.demo import ENGLISH_COMMUNITIES, seed_communities
 from communities.models import Community, Organization, Platform, Role
@@ -117,6 +118,8 @@ class Command(BaseCommand):
             f"waiting, {people['violations']} violations."
         )
         activity = seed_activity(organization=organization, staff_user=operator)
+        # The dashboards read rollups; build them now rather than wait for the worker.
+        rollups_refresh_all()
         self.stdout.write(
             f"Activity: {activity['events']} events, {activity['imports']} import, "
             f"{activity['connectors']} connector added."

@@ -1,0 +1,400 @@
+"""The metrics of DESIGN.md §4 as query units: typed input → typed result, rollups only.
+
+Each function reads ``CommunityDay`` / ``CommunityWeek`` / ``CohortWeek`` / ``TierDay`` /
+``CommunityPulse`` (never ``ActivityEvent``) in a fixed number of queries, whatever the
+number of members or days. Figures for several communities (a programme, the whole
+organisation) add the communities' figures: a person in two groups counts in each — the
+unit is a membership, as operators count their groups' members.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from analytics.models import CohortWeek, CommunityDay, CommunityPulse, CommunityWeek, TierDay
+from analytics.rollups import COHORT_WEEKS, monday
+from communities.models import Community
+
+INTERVALS = ("day", "week", "month")
+
+
+def _ids(communities: Sequence[Community] | Sequence[int]) -> list[int]:
+    return [c if isinstance(c, int) else c.pk for c in communities]
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def period_start(day: date, interval: str) -> date:
+    if interval == "week":
+        return monday(day)
+    if interval == "month":
+        return month_start(day)
+    return day
+
+
+# --- Activity over time -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityPoint:
+    start: date  # first day of the period
+    events: int
+    active: int  # DAU (day); WAU at the week's last day (week); MAU at the month's (month)
+
+
+def activity_series(
+    *, communities: Sequence, start: date, end: date, interval: str = "day"
+) -> list[ActivityPoint]:
+    """Events and active members per day, week or month from ``start`` to ``end``.
+
+    A week's active members are its WAU on its last day in range (for a whole ISO week:
+    exactly those active in that week); a month's are its MAU on its last day in range
+    (the 30 days to it)."""
+    rows = CommunityDay.objects.filter(
+        community_id__in=_ids(communities), day__gte=start, day__lte=end
+    ).values_list("day", "events", "dau", "wau", "mau")
+    events: dict[date, int] = defaultdict(int)
+    last_day: dict[date, date] = {}
+    active: dict[tuple[date, date], int] = defaultdict(int)
+    for day, n, dau, wau, mau in rows:
+        key = period_start(day, interval)
+        events[key] += n
+        last_day[key] = max(last_day.get(key, day), day)
+        active[(key, day)] += {"day": dau, "week": wau, "month": mau}[interval]
+    points = []
+    key = period_start(start, interval)
+    while key <= end:
+        points.append(
+            ActivityPoint(key, events.get(key, 0), active.get((key, last_day.get(key)), 0))
+        )
+        key = _next(key, interval)
+    return points
+
+
+def _next(key: date, interval: str) -> date:
+    if interval == "week":
+        return key + timedelta(weeks=1)
+    if interval == "month":
+        return (key.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return key + timedelta(days=1)
+
+
+# --- Core indicators ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Indicators:
+    day: date
+    members: int
+    dau: int
+    wau: int
+    mau: int
+    stickiness: float | None  # mean DAU over the 30 days / MAU
+    interaction_frequency: float | None  # events per active member-day over the 30 days
+    mainstream: int
+    mainstream_share: float | None  # of the members at that day
+    events_30: int
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def indicators(*, communities: Sequence, day: date) -> Indicators:
+    ids = _ids(communities)
+    window = CommunityDay.objects.filter(
+        community_id__in=ids, day__gt=day - timedelta(days=30), day__lte=day
+    ).aggregate(events=Sum("events"), dau=Sum("dau"))
+    on_day = CommunityDay.objects.filter(community_id__in=ids, day=day).aggregate(
+        members=Sum("members"),
+        dau=Sum("dau"),
+        wau=Sum("wau"),
+        mau=Sum("mau"),
+        mainstream=Sum("mainstream"),
+    )
+    members = on_day["members"] or 0
+    mau = on_day["mau"] or 0
+    dau_30 = window["dau"] or 0
+    events_30 = window["events"] or 0
+    return Indicators(
+        day=day,
+        members=members,
+        dau=on_day["dau"] or 0,
+        wau=on_day["wau"] or 0,
+        mau=mau,
+        stickiness=_ratio(dau_30 / 30, mau),
+        interaction_frequency=_ratio(events_30, dau_30),
+        mainstream=on_day["mainstream"] or 0,
+        mainstream_share=_ratio(on_day["mainstream"] or 0, members),
+        events_30=events_30,
+    )
+
+
+# --- Cohort retention -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cohort:
+    week: date
+    size: int
+    retained: list[int | None]  # by offset 0…12; None: that week has not begun
+
+    @property
+    def rates(self) -> list[float | None]:
+        return [None if r is None or not self.size else r / self.size for r in self.retained]
+
+
+@dataclass(frozen=True)
+class Retention:
+    cohorts: list[Cohort]
+    curve: list[float | None]  # week-N: Σ retained / Σ size over cohorts that reached N
+
+
+def retention(*, communities: Sequence, end: date, cohorts: int = 12) -> Retention:
+    """The last ``cohorts`` weekly cohorts up to ``end``'s week, offsets 0…12."""
+    last = monday(end)
+    first = last - timedelta(weeks=cohorts - 1)
+    cells: dict[date, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for cohort, offset, size, retained in CohortWeek.objects.filter(
+        community_id__in=_ids(communities), cohort__gte=first, cohort__lte=last
+    ).values_list("cohort", "offset", "size", "retained"):
+        previous = cells[cohort].get(offset, (0, 0))
+        cells[cohort][offset] = (previous[0] + size, previous[1] + retained)
+    rows = []
+    totals = [[0, 0] for _ in range(COHORT_WEEKS + 1)]
+    week = first
+    while week <= last:
+        offsets = cells.get(week, {})
+        size = offsets.get(0, (0, 0))[0]
+        retained = []
+        for offset in range(COHORT_WEEKS + 1):
+            cell = offsets.get(offset)
+            reached = week + timedelta(weeks=offset) <= last
+            retained.append(cell[1] if cell else (0 if reached and size else None))
+            if cell and size:
+                totals[offset][0] += cell[0]
+                totals[offset][1] += cell[1]
+        rows.append(Cohort(week, size, retained))
+        week += timedelta(weeks=1)
+    curve = [_ratio(kept, size) for size, kept in totals]
+    return Retention(rows, curve)
+
+
+# --- Member lifecycle --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LifecycleWeek:
+    week: date
+    active: int
+    new: int
+    returning: int
+    resurrecting: int
+    dormant: int
+
+
+def lifecycle(*, communities: Sequence, start: date, end: date) -> list[LifecycleWeek]:
+    sums: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for row in CommunityWeek.objects.filter(
+        community_id__in=_ids(communities), week__gte=monday(start), week__lte=monday(end)
+    ).values_list("week", "active", "new", "returning", "resurrecting", "dormant"):
+        total = sums[row[0]]
+        for index, value in enumerate(row[1:]):
+            total[index] += value
+    weeks, week = [], monday(start)
+    while week <= monday(end):
+        weeks.append(LifecycleWeek(week, *sums.get(week, [0, 0, 0, 0, 0])))
+        week += timedelta(weeks=1)
+    return weeks
+
+
+# --- Tier pyramid over time ----------------------------------------------------------------------
+
+
+def pyramid_series(*, community: Community, start: date, end: date) -> dict[str, list]:
+    """``{"days": [...], "tiers": [(rank, name, [members per day])]}`` from the snapshots."""
+    rows = list(
+        TierDay.objects.filter(community=community, day__gte=start, day__lte=end)
+        .order_by("day", "rank")
+        .values_list("day", "rank", "name", "members")
+    )
+    days = sorted({row[0] for row in rows})
+    names: dict[int, str] = {}
+    counts: dict[tuple[int, date], int] = {}
+    for day, rank, name, members in rows:
+        names[rank] = name
+        counts[(rank, day)] = members
+    tiers = [
+        (rank, names[rank], [counts.get((rank, day), 0) for day in days]) for rank in sorted(names)
+    ]
+    return {"days": days, "tiers": tiers}
+
+
+# --- Community lifecycle stage, activation, silence -----------------------------------------
+
+
+STAGES = {
+    "budding": _("Budding (萌芽)"),
+    "growth": _("Growth (成长)"),
+    "active": _("Active (活跃)"),
+    "decline": _("Decline (衰退)"),
+    "dormant": _("Dormant (沉寂)"),
+}
+
+
+@dataclass(frozen=True)
+class Health:
+    """Stage (first matching rule of DESIGN.md §4), with the figures that decided it."""
+
+    community_id: int
+    stage: str
+    events_7: int
+    events_28: int
+    events_prev_28: int
+    wau: int
+    members: int
+    members_28_ago: int
+    age_days: int
+    last_activity_at: datetime | None
+    activated_members: int
+    activation_done: bool  # the first 30 days are over
+    sparkline: list[int] = field(default_factory=list)  # WAU of the last 12 weeks' Sundays
+    mainstream: int = 0
+
+    @property
+    def stage_label(self) -> str:
+        return str(STAGES[self.stage])
+
+    @property
+    def events_change(self) -> float | None:
+        return _ratio(self.events_28 - self.events_prev_28, self.events_prev_28)
+
+    @property
+    def wau_share(self) -> float | None:
+        return _ratio(self.wau, self.members)
+
+    @property
+    def members_change(self) -> float | None:
+        return _ratio(self.members - self.members_28_ago, self.members_28_ago)
+
+    @property
+    def mainstream_share(self) -> float | None:
+        return _ratio(self.mainstream, self.members)
+
+    @property
+    def silent(self) -> bool:
+        """Silence alert: no activity for more than 24 hours (configurable)."""
+        if self.last_activity_at is None:
+            return self.age_days >= 1
+        limit = timedelta(hours=settings.ANALYTICS_SILENCE_HOURS)
+        return timezone.now() - self.last_activity_at > limit
+
+    first_activity_at: datetime | None = None
+    created_on: date | None = None
+
+    @property
+    def activation_known(self) -> bool:
+        """The log reaches back into the community's first 30 days (else: no verdict)."""
+        return (
+            self.first_activity_at is not None
+            and self.created_on is not None
+            and self.first_activity_at.date() < self.created_on + timedelta(days=30)
+        )
+
+    @property
+    def activated(self) -> bool:
+        return self.activated_members >= settings.ANALYTICS_ACTIVATION_MIN_MEMBERS
+
+    @property
+    def activation_at_risk(self) -> bool:
+        """First-month activation not reached (flagged once the log covers that month)."""
+        return self.activation_known and not self.activated
+
+
+def _stage(h: dict) -> str:
+    if h["events_7"] == 0:
+        return "dormant"
+    if h["age_days"] < settings.ANALYTICS_BUDDING_DAYS:
+        return "budding"
+    drop = settings.ANALYTICS_DECLINE_DROP_PERCENT / 100
+    fell = h["events_prev_28"] > 0 and h["events_28"] <= h["events_prev_28"] * (1 - drop)
+    share = settings.ANALYTICS_DECLINE_WAU_SHARE_PERCENT / 100
+    thin = h["members"] > 0 and h["wau"] < h["members"] * share
+    if fell or thin:
+        return "decline"
+    growth = settings.ANALYTICS_GROWTH_PERCENT / 100
+    if (
+        h["members"] > 0
+        and h["members"] >= h["members_28_ago"] * (1 + growth)
+        and (h["members"] > h["members_28_ago"])
+    ):
+        return "growth"
+    return "active"
+
+
+def health(*, communities: Sequence[Community], today: date | None = None) -> dict[int, Health]:
+    """Stage, alerts and sparkline of each community, in two queries for any number."""
+    communities = list(communities)
+    if not communities:
+        return {}
+    days = {c.pk: today or c.local_today() for c in communities}
+    earliest = min(days.values()) - timedelta(days=12 * 7 + 56)
+    series: dict[int, dict[date, tuple[int, int, int, int]]] = defaultdict(dict)
+    for community_id, day, events, wau, members, mainstream in CommunityDay.objects.filter(
+        community_id__in=[c.pk for c in communities], day__gte=earliest
+    ).values_list("community_id", "day", "events", "wau", "members", "mainstream"):
+        series[community_id][day] = (events, wau, members, mainstream)
+    pulses = {
+        p.community_id: p
+        for p in CommunityPulse.objects.filter(community_id__in=[c.pk for c in communities])
+    }
+    result = {}
+    for community in communities:
+        today_ = days[community.pk]
+        rows = series.get(community.pk, {})
+
+        def events_between(first: int, last: int, rows=rows, today_=today_) -> int:
+            return sum(
+                rows.get(today_ - timedelta(days=n), (0, 0, 0, 0))[0] for n in range(first, last)
+            )
+
+        now = rows.get(today_, (0, 0, 0, 0))
+        ago = rows.get(today_ - timedelta(days=28), (0, 0, 0, 0))
+        pulse = pulses.get(community.pk)
+        last_sunday = monday(today_) - timedelta(days=1)
+        figures = {
+            "events_7": events_between(0, 7),
+            "events_28": events_between(0, 28),
+            "events_prev_28": events_between(28, 56),
+            "wau": now[1],
+            "members": now[2],
+            "members_28_ago": ago[2],
+            "age_days": (today_ - community.created_on).days,
+        }
+        result[community.pk] = Health(
+            community_id=community.pk,
+            stage=_stage(figures),
+            last_activity_at=pulse.last_activity_at if pulse else None,
+            activated_members=pulse.activated_members if pulse else 0,
+            activation_done=figures["age_days"] >= 30,
+            sparkline=[
+                rows.get(last_sunday - timedelta(weeks=n), (0, 0, 0, 0))[1]
+                for n in range(11, -1, -1)
+            ]
+            + [now[1]],
+            mainstream=now[3],
+            first_activity_at=pulse.first_activity_at if pulse else None,
+            created_on=community.created_on,
+            **figures,
+        )
+    return result
