@@ -401,3 +401,28 @@ class Connector(models.Model):
         if self.previous_secret and self.previous_valid_until and now < self.previous_valid_until:
             secrets.append(self.previous_secret)
         return secrets
+
+
+class ApiToken(models.Model):
+    """A key for scripts and BI tools reading the metrics API, acting as one staff member.
+
+    Only a SHA-256 digest of the key is stored; the key is shown once, when it is made.
+    """
+
+    staff = models.ForeignKey(
+        Staff, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("staff")
+    )
+    name = models.CharField(_("name"), max_length=80)
+    prefix = models.CharField(_("key starts with"), max_length=12, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
