@@ -157,9 +157,12 @@ def ingest_events(
             if known is None or occurred_at >= known[0]:
                 state.presence[member_id] = (occurred_at, kind)
         _apply_to_memberships(state)
+        # A day marked already gets a new time, so a refresh running now keeps the mark.
         TouchedDay.objects.bulk_create(
             [TouchedDay(community=community, day=day) for day in sorted(result.days_touched)],
-            ignore_conflicts=True,
+            update_conflicts=True,
+            unique_fields=["community", "day"],
+            update_fields=["marked_at"],
         )
     return result
 

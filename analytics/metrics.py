@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Sum
@@ -259,6 +260,7 @@ class Health:
     community_id: int
     stage: str
     events_7: int
+    events_dormant_window: int  # events of the last ANALYTICS_DORMANT_DAYS days
     events_28: int
     events_prev_28: int
     wau: int
@@ -301,15 +303,15 @@ class Health:
 
     first_activity_at: datetime | None = None
     created_on: date | None = None
+    time_zone: str = "Asia/Shanghai"
 
     @property
     def activation_known(self) -> bool:
         """The log reaches back into the community's first 30 days (else: no verdict)."""
-        return (
-            self.first_activity_at is not None
-            and self.created_on is not None
-            and self.first_activity_at.date() < self.created_on + timedelta(days=30)
-        )
+        if self.first_activity_at is None or self.created_on is None:
+            return False
+        first_day = self.first_activity_at.astimezone(ZoneInfo(self.time_zone)).date()
+        return first_day < self.created_on + timedelta(days=30)
 
     @property
     def activated(self) -> bool:
@@ -322,22 +324,21 @@ class Health:
 
 
 def _stage(h: dict) -> str:
-    if h["events_7"] == 0:
+    """DESIGN.md §4, first match wins. Percentages compared in integers (63 of 90 is a
+    30 % drop exactly; 0.7 × 90 in floating point is a hair below 63)."""
+    if h["events_dormant_window"] == 0:
         return "dormant"
     if h["age_days"] < settings.ANALYTICS_BUDDING_DAYS:
         return "budding"
-    drop = settings.ANALYTICS_DECLINE_DROP_PERCENT / 100
-    fell = h["events_prev_28"] > 0 and h["events_28"] <= h["events_prev_28"] * (1 - drop)
-    share = settings.ANALYTICS_DECLINE_WAU_SHARE_PERCENT / 100
-    thin = h["members"] > 0 and h["wau"] < h["members"] * share
+    drop = settings.ANALYTICS_DECLINE_DROP_PERCENT
+    fell = h["events_prev_28"] > 0 and h["events_28"] * 100 <= h["events_prev_28"] * (100 - drop)
+    share = settings.ANALYTICS_DECLINE_WAU_SHARE_PERCENT
+    thin = h["members"] > 0 and h["wau"] * 100 < h["members"] * share
     if fell or thin:
         return "decline"
-    growth = settings.ANALYTICS_GROWTH_PERCENT / 100
-    if (
-        h["members"] > 0
-        and h["members"] >= h["members_28_ago"] * (1 + growth)
-        and (h["members"] > h["members_28_ago"])
-    ):
+    growth = settings.ANALYTICS_GROWTH_PERCENT
+    grew = h["members"] * 100 >= h["members_28_ago"] * (100 + growth)
+    if h["members"] > h["members_28_ago"] and grew:
         return "growth"
     return "active"
 
@@ -374,6 +375,7 @@ def health(*, communities: Sequence[Community], today: date | None = None) -> di
         last_sunday = monday(today_) - timedelta(days=1)
         figures = {
             "events_7": events_between(0, 7),
+            "events_dormant_window": events_between(0, settings.ANALYTICS_DORMANT_DAYS),
             "events_28": events_between(0, 28),
             "events_prev_28": events_between(28, 56),
             "wau": now[1],
@@ -395,6 +397,7 @@ def health(*, communities: Sequence[Community], today: date | None = None) -> di
             mainstream=now[3],
             first_activity_at=pulse.first_activity_at if pulse else None,
             created_on=community.created_on,
+            time_zone=community.time_zone,
             **figures,
         )
     return result

@@ -184,7 +184,7 @@ def _refresh_community_days(community: Community, first: date, last: date) -> No
             add(in_30, member_id, 1)
             if in_30[member_id] == threshold:
                 mainstream += 1
-            if day > first - timedelta(days=7):
+            if day >= first - timedelta(days=7):  # the 7 days that day F drops one of
                 add(in_7, member_id, 1)
         day += timedelta(days=1)
     rows = []
@@ -237,12 +237,19 @@ def _refresh_weeks(community: Community, first_week: date, last_week: date) -> N
     """Lifecycle of the weeks ``first_week``…``last_week`` (and the week after the
     first changes dormant, so callers pass the range up to the current week)."""
     weeks = _active_weeks(community, first_week - timedelta(weeks=1), last_week)
-    first_active = dict(
-        MemberDay.objects.filter(community=community)
-        .values_list("member_id")
-        .annotate(first=Min("day"))
-        .order_by()
-    )
+    # First activity ever, only for the members active in these weeks (index probes on
+    # (community, member, day) instead of a scan of the community's whole history).
+    active_ids = sorted(set().union(*weeks.values())) if weeks else []
+    first_active: dict[int, date] = {}
+    for start in range(0, len(active_ids), 1000):
+        first_active.update(
+            MemberDay.objects.filter(
+                community=community, member_id__in=active_ids[start : start + 1000]
+            )
+            .values_list("member_id")
+            .annotate(first=Min("day"))
+            .order_by()
+        )
     rows = []
     week = first_week
     while week <= last_week:

@@ -1,7 +1,14 @@
 from django.urls import path
 
-from analytics import views
+from analytics.views import community, portfolio
 
 app_name = "analytics"
 
-urlpatterns = [path("", views.analytics_home, name="home")]
+urlpatterns = [
+    path("", portfolio.portfolio, name="home"),
+    path("portfolio.csv", portfolio.portfolio_csv, name="portfolio-csv"),
+    path("<slug:community_slug>/", community.community_analytics, name="community"),
+    path("<slug:community_slug>/members/", community.drilldown_members, name="members"),
+    path("<slug:community_slug>/members/tag/", community.tag_members, name="tag-members"),
+    path("<slug:community_slug>/export/<str:chart>.csv", community.chart_csv, name="chart-csv"),
+]

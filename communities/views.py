@@ -220,6 +220,7 @@ def organization_settings(request: HtmxHttpRequest):
             "staff_list": selectors.organization_staff(staff=request.staff) if can_manage else [],
             "worker": worker_status() if can_manage else None,
             "can_manage": can_manage,
+            "can_use_api": has_capability(request.staff, Capability.VIEW_ANALYTICS),
         },
     )
 

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from analytics import views as analytics_views
+from analytics.views import overview as analytics_views
 from communities import views as community_views
 from config import health
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("members/", include("members.urls")),
     path("", include("activities.urls")),
     path("analytics/", include("analytics.urls")),
+    path("api/v1/", include("analytics.api_urls")),
+    path("settings/tokens/", include("communities.urls_tokens")),
     path("settings/", community_views.organization_settings, name="settings"),
     path("settings/organization/", community_views.organization_switch, name="organization-switch"),
     path("settings/privacy/", community_views.organization_privacy, name="organization-privacy"),

@@ -133,8 +133,8 @@ def test_overview_query_count_is_constant(
     for i in range(count):
         CommunityFactory(organization=org_a, platform=list(Platform)[i % len(Platform)])
     client = client_for(operator_a)
-    # session, user, staff + organisation, communities per platform
-    with django_assert_num_queries(4):
+    # session, user, staff, programme choices, communities, CommunityDay, CommunityPulse
+    with django_assert_num_queries(7):
         response = client.get(reverse("overview"))
     assert f'data-testid="active-communities">{count}<' in response.content.decode()
 
@@ -163,7 +163,7 @@ def test_hostile_names_render_inert_everywhere(client_for, owner_a, org_a):
 def test_chart_data_travels_as_json_not_script(client_for, operator_a, org_a):
     CommunityFactory(organization=org_a, platform=Platform.DISCORD)
     page = client_for(operator_a).get(reverse("overview")).content.decode()
-    assert '<script id="platform-chart" type="application/json">' in page
+    assert '<script id="stage-chart" type="application/json">' in page
     assert "Plotly.newPlot" not in page
 
 

@@ -22,6 +22,12 @@ PUBLIC_URL_NAMES = {
     "set_language",  # the language switcher works on the login page too
     "healthz",  # load-balancer probe; answers only {"status": "ok"}
     "activities:api-ingest",  # chat bots: authenticated by HMAC signature (test_webhook.py)
+    # Scripts and BI tools: bearer-token authentication, 401 without (test_api.py).
+    "api:communities",
+    "api:metrics",
+    "api:metric-csv",
+    "api:portfolio",
+    "api:openapi",  # the API's public description
 }
 # Django's admin is for superusers only and has its own login (tested below).
 EXCLUDED_NAMESPACES = {"admin"}
@@ -53,6 +59,7 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
         "application_id": application_of(community).pk,
         "import_id": import_of(community).pk,
         "connector_pk": connector_of(community).pk,
+        "chart": "activity",
     }
     kwargs = {}
     for kwarg in pattern.pattern.converters:

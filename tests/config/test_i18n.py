@@ -20,7 +20,8 @@ PO_FILE = settings.BASE_DIR / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 KEEP_AS_IS = {"CommunityOps", "English", "QQ", "Telegram", "Discord", "Slack", "WhatsApp",
               "SOP", "CSV", "Webhook", "worker", "beat",
               # file formats and the tools that write them keep their names
-              "JSON", "zip", "iPhone", "DiscordChatExporter"}  # fmt: skip
+              "JSON", "zip", "iPhone", "DiscordChatExporter",
+              "API", "OpenAPI", "BI"}  # fmt: skip
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]{2,}")
 CURRENCY_CODE = re.compile(r"\b[A-Z]{3}\b")  # ISO 4217 codes such as CNY stay as they are
 SLUG_EXAMPLE = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b")  # e.g. “reading-club”, an identifier
@@ -90,9 +91,12 @@ POST_ONLY = {
     "communities:connector-revoke",
     "activities:record",
     "organization-privacy",
+    "tokens:create",
+    "tokens:revoke",
+    "analytics:tag-members",
 }
 # Downloads, not pages: the CSV header stays English so that files import anywhere.
-DOWNLOADS = {"members:export"}
+DOWNLOADS = {"members:export", "analytics:chart-csv", "analytics:portfolio-csv"}
 PAGES = [(n, p) for n, p in PRIVATE_URLS if n not in POST_ONLY and n not in DOWNLOADS]
 
 

@@ -1,0 +1,362 @@
+"""The OpenAPI 3.1 description of ``/api/v1/`` (served as ``openapi.json``).
+
+Path parameters carry the URLconf's names (``community_slug``, ``metric``), and the
+schemas list exactly the keys ``analytics.serializers`` writes; tests check both.
+"""
+
+from django.conf import settings
+
+from analytics.metrics import INTERVALS
+from analytics.serializers import CSV_METRICS
+
+NUMBER_OR_NULL = {"type": ["number", "null"]}
+INTEGER = {"type": "integer"}
+DAY = {"type": "string", "format": "date"}
+
+
+def _object(properties: dict, description: str = "") -> dict:
+    schema = {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _list_of(name: str) -> dict:
+    return {"type": "array", "items": _ref(name)}
+
+
+def _json_response(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+SCHEMAS = {
+    "Detail": _object({"detail": {"type": "string"}}),
+    "Errors": _object(
+        {"errors": {"type": "array", "items": {"type": "string"}}},
+        "Every problem with the parameters, in the request's language (Accept-Language).",
+    ),
+    "Community": _object(
+        {
+            "slug": {"type": "string"},
+            "name": {"type": "string"},
+            "platform": {"type": "string"},
+            "time_zone": {"type": "string", "description": "Days and weeks are counted here."},
+        }
+    ),
+    "CommunitySummary": _object(
+        {
+            "slug": {"type": "string"},
+            "name": {"type": "string"},
+            "platform": {"type": "string"},
+            "time_zone": {"type": "string"},
+            "stage": {
+                "type": "string",
+                "enum": ["budding", "growth", "active", "decline", "dormant"],
+            },
+            "members": INTEGER,
+            "wau": INTEGER,
+            "mainstream_share": NUMBER_OR_NULL,
+            "silent": {"type": "boolean"},
+            "activation": {"type": "string", "enum": ["activated", "at_risk", "unknown"]},
+        },
+        "Figures at the community's today (in its time zone).",
+    ),
+    "Indicators": _object(
+        {
+            "day": DAY,
+            "members": INTEGER,
+            "dau": INTEGER,
+            "wau": INTEGER,
+            "mau": INTEGER,
+            "stickiness": {**NUMBER_OR_NULL, "description": "Mean DAU over 30 days / MAU."},
+            "interaction_frequency": {
+                **NUMBER_OR_NULL,
+                "description": "Events per active member-day over 30 days.",
+            },
+            "mainstream": {**INTEGER, "description": "Members active on ≥ 4 of 30 days."},
+            "mainstream_share": NUMBER_OR_NULL,
+            "events_30": INTEGER,
+        },
+        "Core indicators at `to`.",
+    ),
+    "ActivityPoint": _object(
+        {
+            "start": {**DAY, "description": "First day of the period."},
+            "events": INTEGER,
+            "active": {
+                **INTEGER,
+                "description": "DAU (day), WAU at the week's last day, MAU at the month's.",
+            },
+        }
+    ),
+    "RetentionCell": _object(
+        {
+            "offset": INTEGER,
+            "retained": {"type": ["integer", "null"], "description": "null: not begun yet."},
+            "rate": NUMBER_OR_NULL,
+        }
+    ),
+    "Cohort": _object(
+        {"week": DAY, "size": INTEGER, "offsets": _list_of("RetentionCell")},
+        "Members who joined in the ISO week starting `week`; offsets 0…12.",
+    ),
+    "RetentionPoint": _object({"offset": INTEGER, "rate": NUMBER_OR_NULL}),
+    "Retention": _object(
+        {"cohorts": _list_of("Cohort"), "curve": _list_of("RetentionPoint")},
+        "The 12 weekly cohorts up to `to`'s week.",
+    ),
+    "LifecycleWeek": _object(
+        {
+            "week": DAY,
+            "active": INTEGER,
+            "new": INTEGER,
+            "returning": INTEGER,
+            "resurrecting": INTEGER,
+            "dormant": INTEGER,
+        }
+    ),
+    "Stage": _object(
+        {
+            "code": {
+                "type": "string",
+                "enum": ["budding", "growth", "active", "decline", "dormant"],
+            },
+            "label": {"type": "string"},
+            "figures": _object(
+                {
+                    "events_7": INTEGER,
+                    "events_28": INTEGER,
+                    "events_prev_28": INTEGER,
+                    "events_change": NUMBER_OR_NULL,
+                    "wau": INTEGER,
+                    "members": INTEGER,
+                    "wau_share": NUMBER_OR_NULL,
+                    "members_28_ago": INTEGER,
+                    "members_change": NUMBER_OR_NULL,
+                    "age_days": INTEGER,
+                }
+            ),
+            "thresholds": _object(
+                {
+                    "budding_days": INTEGER,
+                    "decline_drop_percent": INTEGER,
+                    "decline_wau_share_percent": INTEGER,
+                    "growth_percent": INTEGER,
+                }
+            ),
+        },
+        "Lifecycle stage at `to`, with the figures and thresholds that decided it.",
+    ),
+    "Activation": _object(
+        {
+            "status": {"type": "string", "enum": ["activated", "at_risk", "unknown"]},
+            "activated_members": INTEGER,
+            "min_members": INTEGER,
+            "min_active_days": INTEGER,
+            "first_month_over": {"type": "boolean"},
+        }
+    ),
+    "Silence": _object(
+        {
+            "silent": {"type": "boolean"},
+            "last_activity_at": {"type": ["string", "null"], "format": "date-time"},
+            "hours": INTEGER,
+        },
+        "Now, whatever `to` is.",
+    ),
+    "CommunityMetrics": _object(
+        {
+            "community": _ref("Community"),
+            "params": _object(
+                {
+                    "from": DAY,
+                    "to": DAY,
+                    "interval": {"type": "string", "enum": list(INTERVALS)},
+                }
+            ),
+            "indicators": _ref("Indicators"),
+            "activity": _list_of("ActivityPoint"),
+            "retention": _ref("Retention"),
+            "lifecycle": _list_of("LifecycleWeek"),
+            "stage": _ref("Stage"),
+            "activation": _ref("Activation"),
+            "silence": _ref("Silence"),
+        }
+    ),
+    "PortfolioRow": _object(
+        {
+            "slug": {"type": "string"},
+            "name": {"type": "string"},
+            "platform": {"type": "string"},
+            "time_zone": {"type": "string"},
+            "day": DAY,
+            "members": INTEGER,
+            "retention_week_4": NUMBER_OR_NULL,
+            "stickiness": NUMBER_OR_NULL,
+            "mainstream_share": NUMBER_OR_NULL,
+        }
+    ),
+}
+
+PARAMETERS = {
+    "community_slug": {
+        "name": "community_slug",
+        "in": "path",
+        "required": True,
+        "description": "The community's slug.",
+        "schema": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+    },
+    "metric": {
+        "name": "metric",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "enum": list(CSV_METRICS)},
+    },
+    "from": {
+        "name": "from",
+        "in": "query",
+        "description": "First day (YYYY-MM-DD). Default: 89 days before `to`.",
+        "schema": {"type": "string", "format": "date"},
+    },
+    "to": {
+        "name": "to",
+        "in": "query",
+        "description": "Last day (YYYY-MM-DD). Default: the community's today.",
+        "schema": {"type": "string", "format": "date"},
+    },
+    "interval": {
+        "name": "interval",
+        "in": "query",
+        "schema": {"type": "string", "enum": list(INTERVALS), "default": "week"},
+    },
+}
+
+RESPONSES = {
+    "BadRequest": _json_response("Bad parameters.", _ref("Errors")),
+    "Unauthorized": {
+        **_json_response("No token, or an unknown or revoked one.", _ref("Detail")),
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    },
+    "Forbidden": _json_response("The token's role may not read analytics.", _ref("Detail")),
+    "NotFound": _json_response("No community of that slug that the token may see.", _ref("Detail")),
+}
+
+
+def _parameters(*names: str) -> list[dict]:
+    return [{"$ref": f"#/components/parameters/{name}"} for name in names]
+
+
+def _errors(*codes: str) -> dict:
+    names = {"400": "BadRequest", "401": "Unauthorized", "403": "Forbidden", "404": "NotFound"}
+    return {code: {"$ref": f"#/components/responses/{names[code]}"} for code in codes}
+
+
+PATHS = {
+    "/communities": {
+        "get": {
+            "operationId": "listCommunities",
+            "summary": "The communities the token may see, with their headline figures.",
+            "responses": {
+                "200": _json_response(
+                    "Communities (archived ones left out).",
+                    _object({"communities": _list_of("CommunitySummary")}),
+                ),
+                **_errors("401", "403"),
+            },
+        }
+    },
+    "/communities/{community_slug}/metrics": {
+        "get": {
+            "operationId": "getCommunityMetrics",
+            "summary": "Indicators, activity, retention, lifecycle, stage, activation, silence.",
+            "parameters": _parameters("community_slug", "from", "to", "interval"),
+            "responses": {
+                "200": _json_response("Everything for one community.", _ref("CommunityMetrics")),
+                **_errors("400", "401", "403", "404"),
+            },
+        }
+    },
+    "/communities/{community_slug}/{metric}.csv": {
+        "get": {
+            "operationId": "getCommunityMetricCsv",
+            "summary": "One section of the metrics as CSV (UTF-8 with BOM, English header).",
+            "parameters": _parameters("community_slug", "metric", "from", "to", "interval"),
+            "responses": {
+                "200": {
+                    "description": "The CSV file.",
+                    "content": {"text/csv": {"schema": {"type": "string"}}},
+                },
+                **_errors("400", "401", "403", "404"),
+            },
+        }
+    },
+    "/portfolio": {
+        "get": {
+            "operationId": "getPortfolio",
+            "summary": "Per community: week-4 retention, stickiness and mainstream share.",
+            "responses": {
+                "200": _json_response(
+                    "One row per community (archived ones left out).",
+                    _object({"communities": _list_of("PortfolioRow")}),
+                ),
+                **_errors("401", "403"),
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "operationId": "getOpenApi",
+            "summary": "This document.",
+            "security": [],
+            "responses": {"200": _json_response("The OpenAPI 3.1 document.", {"type": "object"})},
+        }
+    },
+}
+
+
+def document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "CommunityOps metrics API",
+            "version": "1.0.0",
+            "description": (
+                "Read-only figures of the communities a token may see, from the rollups. "
+                "Create a token under Settings → API tokens and send it as "
+                "`Authorization: Bearer <key>`. A token acts with its owner's role and "
+                "communities. Days and weeks (ISO, Monday start) are counted in each "
+                "community's time zone."
+            ),
+        },
+        "servers": [{"url": "/api/v1"}],
+        # Either one: a token, or (to explore in a browser) a signed-in session.
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": PATHS,
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token, `coa_…`.",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "description": "The session of a signed-in browser.",
+                },
+            },
+            "schemas": SCHEMAS,
+            "parameters": PARAMETERS,
+            "responses": RESPONSES,
+        },
+    }

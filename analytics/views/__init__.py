@@ -1,0 +1,1 @@
+"""Analytics pages: the overview (landing page), a community's analytics, the portfolio."""

@@ -1,0 +1,138 @@
+"""The overview (landing page): every active community as a row with its health."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from analytics import selectors
+from analytics.figures import sparkline_points, stage_figure
+from analytics.forms import OverviewFilterForm
+from analytics.metrics import STAGES
+from communities.permissions import Capability, has_capability, staff_required
+from communities.shortcuts import HtmxHttpRequest
+
+SPARKLINE_WIDTH, SPARKLINE_HEIGHT = 100, 24
+
+# Table columns in page order: (sort key or "" when not sortable, heading).
+COLUMNS = [
+    ("name", gettext_lazy("Community")),
+    ("stage", gettext_lazy("Stage")),
+    ("", gettext_lazy("Programme")),
+    ("", gettext_lazy("Platform")),
+    ("members", gettext_lazy("Members")),
+    ("wau", gettext_lazy("WAU")),
+    ("", gettext_lazy("Trend (13 weeks)")),
+    ("mainstream", gettext_lazy("Mainstream share")),
+    ("", gettext_lazy("Silence")),
+    ("", gettext_lazy("Activation")),
+]
+# Numbers read best largest first: their first click sorts descending.
+DESCENDING_FIRST = {"members", "wau", "mainstream"}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    next_sort: str  # the sort its link asks for ("" when not sortable)
+    aria_sort: str  # "ascending" / "descending" on the sorted column, else ""
+
+
+def _columns(sort: str) -> list[Column]:
+    columns = []
+    for key, label in COLUMNS:
+        if not key:
+            columns.append(Column(key, str(label), "", ""))
+            continue
+        if sort == key:
+            next_sort, aria = f"-{key}", "ascending"
+        elif sort == f"-{key}":
+            next_sort, aria = key, "descending"
+        else:
+            next_sort, aria = (f"-{key}" if key in DESCENDING_FIRST else key), ""
+        columns.append(Column(key, str(label), next_sort, aria))
+    return columns
+
+
+def percent(share: float | None) -> int | None:
+    return None if share is None else round(share * 100)
+
+
+def _table_row(row: selectors.OverviewRow) -> dict:
+    values = row.health.sparkline
+    return {
+        "community": row.community,
+        "health": row.health,
+        "mainstream_percent": percent(row.health.mainstream_share),
+        "events_change_percent": percent(row.health.events_change),
+        "wau_share_percent": percent(row.health.wau_share),
+        "sparkline_points": sparkline_points(
+            values, width=SPARKLINE_WIDTH, height=SPARKLINE_HEIGHT
+        ),
+        "sparkline_values": ", ".join(str(v) for v in values),
+    }
+
+
+def _alert_groups(alerts: selectors.Alerts) -> list[dict]:
+    """The non-empty alert lists, most urgent first, each with its heading."""
+    groups = [
+        (
+            "dormant",
+            _("Dormant: no activity for %(days)s days") % {"days": 7},  # metrics.health: events_7
+            alerts.dormant,
+        ),
+        (
+            "silent",
+            _("Silent: no activity for more than %(hours)s hours")
+            % {"hours": settings.ANALYTICS_SILENCE_HOURS},
+            alerts.silent,
+        ),
+        ("decline", _("In decline"), alerts.decline),
+        ("activation", _("First-month activation at risk"), alerts.activation_at_risk),
+    ]
+    return [
+        {"kind": kind, "title": title, "rows": [_table_row(row) for row in rows]}
+        for kind, title, rows in groups
+        if rows
+    ]
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@staff_required(Capability.VIEW_COMMUNITIES)
+def overview(request: HtmxHttpRequest):
+    form = OverviewFilterForm(request.GET or None, staff=request.staff)
+    filters = form.filters()
+    overview = selectors.community_overview(staff=request.staff, filters=filters)
+    rows = [_table_row(row) for row in overview.rows]
+    context = {
+        "nav": "overview",
+        "form": form,
+        "filters": filters,
+        "rows": rows,
+        "columns": _columns(filters.sort),
+        "sparkline_width": SPARKLINE_WIDTH,
+        "sparkline_height": SPARKLINE_HEIGHT,
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "analytics/overview.html#overview-table", context)
+    stages = [(stage, str(STAGES[stage]), n) for stage, n in overview.stage_counts.items()]
+    context.update(
+        {
+            "overview": overview,
+            "alerts": overview.alerts,
+            "alert_groups": _alert_groups(overview.alerts),
+            "activation_members": settings.ANALYTICS_ACTIVATION_MIN_MEMBERS,
+            "stages": stages,
+            "chart": stage_figure(
+                stages=stages, title=_("Communities by stage"), y_title=_("Communities")
+            ),
+            "can_manage": has_capability(request.staff, Capability.MANAGE_COMMUNITIES),
+        }
+    )
+    return render(request, "analytics/overview.html", context)
