@@ -1,9 +1,31 @@
 """Figure builders: typed figures in, plotly figure dicts out (rendered by static/js/app.js)."""
 
 import html
-import json
 
 import plotly.graph_objects as go
+
+# plotly's "plotly_white" look as a small template that plotly.js applies in the
+# browser: the named template would put ~10 kB of JSON into every chart.
+WHITE = {
+    "layout": {
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "font": {"color": "#2a3f5f"},
+        "xaxis": {"gridcolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "automargin": True},
+        "yaxis": {"gridcolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "automargin": True},
+    }
+}
+
+
+def figure_dict(figure: go.Figure, **layout) -> dict:
+    """What the page gets (through ``json_script``): the traces and a plain layout dict.
+
+    Not ``update_layout``: it deep-copies and validates the whole layout, ~16 ms a chart,
+    which was most of a dashboard's server time."""
+    return {
+        "data": [trace.to_plotly_json() for trace in figure.data],
+        "layout": {"template": WHITE, **layout},
+    }
 
 
 def bar_figure(*, labels: list[str], values: list[int], title: str, y_title: str) -> dict:
@@ -12,15 +34,13 @@ def bar_figure(*, labels: list[str], values: list[int], title: str, y_title: str
             x=labels, y=values, marker_color="#00895a", hovertemplate="%{x}: %{y}<extra></extra>"
         )
     )
-    figure.update_layout(
+    return figure_dict(
+        figure,
         title={"text": title},
         yaxis={"title": {"text": y_title}, "rangemode": "tozero", "dtick": 1},
         margin={"l": 50, "r": 20, "t": 50, "b": 60},
-        template="plotly_white",
         height=320,
     )
-    # Through JSON so the page gets plain lists and dicts, never numpy types.
-    return json.loads(figure.to_json())
 
 
 # --- Overview and portfolio ----------------------------------------------------------------
@@ -62,14 +82,13 @@ def stage_figure(*, stages: list[tuple[str, str, int]], title: str, y_title: str
             hovertemplate="%{x}: %{y}<extra></extra>",
         )
     )
-    figure.update_layout(
+    return figure_dict(
+        figure,
         title={"text": title},
         yaxis={"title": {"text": y_title}, "rangemode": "tozero", "dtick": 1},
         margin={"l": 50, "r": 20, "t": 50, "b": 60},
-        template="plotly_white",
         height=300,
     )
-    return json.loads(figure.to_json())
 
 
 def grouped_percent_figure(
@@ -93,7 +112,8 @@ def grouped_percent_figure(
             for index, (name, values) in enumerate(series)
         ]
     )
-    figure.update_layout(
+    return figure_dict(
+        figure,
         title={"text": title},
         barmode="group",
         yaxis={"ticksuffix": "%", "rangemode": "tozero"},
@@ -101,7 +121,5 @@ def grouped_percent_figure(
         xaxis={"automargin": True, "tickangle": -30},
         legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
         margin={"l": 50, "r": 20, "t": 70, "b": 40},
-        template="plotly_white",
         height=420,
     )
-    return json.loads(figure.to_json())
