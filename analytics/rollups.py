@@ -235,35 +235,36 @@ def _active_weeks(community: Community, first_week: date, last_week: date) -> di
 
 def _refresh_weeks(community: Community, first_week: date, last_week: date) -> None:
     """Lifecycle of the weeks ``first_week``…``last_week`` (and the week after the
-    first changes dormant, so callers pass the range up to the current week)."""
+    first changes dormant, so callers pass the range up to the current week).
+
+    Active in P but not in P−1 is *new* or *resurrecting*; one query per week asks which
+    of those few had any activity before P−1, instead of reading everyone's history."""
     weeks = _active_weeks(community, first_week - timedelta(weeks=1), last_week)
-    # First activity ever, only for the members active in these weeks (index probes on
-    # (community, member, day) instead of a scan of the community's whole history).
-    active_ids = sorted(set().union(*weeks.values())) if weeks else []
-    first_active: dict[int, date] = {}
-    for start in range(0, len(active_ids), 1000):
-        first_active.update(
-            MemberDay.objects.filter(
-                community=community, member_id__in=active_ids[start : start + 1000]
-            )
-            .values_list("member_id")
-            .annotate(first=Min("day"))
-            .order_by()
-        )
     rows = []
     week = first_week
     while week <= last_week:
         now_active = weeks.get(week, set())
         before = weeks.get(week - timedelta(weeks=1), set())
-        new = {m for m in now_active if monday(first_active[m]) == week}
         returning = now_active & before
-        resurrecting = now_active - before - new
+        candidates = sorted(now_active - before)
+        earlier: set[int] = set()
+        for start in range(0, len(candidates), 1000):
+            earlier.update(
+                MemberDay.objects.filter(
+                    community=community,
+                    member_id__in=candidates[start : start + 1000],
+                    day__lt=week - timedelta(weeks=1),
+                )
+                .values_list("member_id", flat=True)
+                .distinct()
+            )
+        resurrecting = earlier
         rows.append(
             CommunityWeek(
                 community=community,
                 week=week,
                 active=len(now_active),
-                new=len(new),
+                new=len(candidates) - len(resurrecting),
                 returning=len(returning),
                 resurrecting=len(resurrecting),
                 dormant=len(before - now_active),
@@ -286,7 +287,17 @@ def _refresh_cohorts(community: Community, first_cohort: date, last_week: date) 
         .values_list("member_id", "joined_on")
     ):
         cohorts[monday(joined)].add(member_id)
-    weeks = _active_weeks(community, first_cohort, last_week)
+    # Only the cohorts' members' days: a fraction of everyone's.
+    weeks: dict[date, set[int]] = defaultdict(set)
+    members_all = sorted(set().union(*cohorts.values())) if cohorts else []
+    for start in range(0, len(members_all), 1000):
+        for member_id, day in MemberDay.objects.filter(
+            community=community,
+            member_id__in=members_all[start : start + 1000],
+            day__gte=first_cohort,
+            day__lt=last_week + timedelta(days=7),
+        ).values_list("member_id", "day"):
+            weeks[monday(day)].add(member_id)
     rows = []
     for cohort, members in cohorts.items():
         for offset in range(COHORT_WEEKS + 1):
