@@ -10,6 +10,7 @@ from config import health
 
 urlpatterns = [
     path("", analytics_views.overview, name="overview"),
+    path("overview.csv", analytics_views.overview_csv, name="overview-csv"),
     path("communities/", include("communities.urls")),
     path("members/", include("members.urls")),
     path("", include("activities.urls")),

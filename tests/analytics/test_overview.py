@@ -321,3 +321,25 @@ def test_query_count_is_constant(count, org_a, client_for, operator_a, django_as
     with django_assert_num_queries(7):
         response = client.get(reverse("overview"), {"stage": "dormant"}, headers=HX)
     assert response.status_code == 200
+
+
+def test_overview_csv_has_every_row_with_its_stage(client_for, owner_a, operator_a, org_a):
+    import csv
+    import io
+
+    from tests.factories import CommunityFactory
+
+    CommunityFactory(organization=org_a, name="=HYPERLINK(1)", slug="formula")
+    CommunityFactory(organization=org_a, name="读书会", slug="reading")
+    page = client_for(owner_a).get(reverse("overview")).content.decode()
+    assert 'data-testid="overview-csv"' in page
+    response = client_for(owner_a).get(reverse("overview-csv"))
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:5] == ["community", "slug", "programme", "platform", "stage"]
+    by_slug = {row[1]: row for row in rows[1:]}
+    assert set(by_slug) == {"formula", "reading"}
+    assert by_slug["formula"][0] == "'=HYPERLINK(1)"  # a formula stays text in Excel
+    assert by_slug["reading"][4] == "dormant"  # no activity at all
+    # Operators compare but do not export (the export rule of the members CSV).
+    assert client_for(operator_a).get(reverse("overview-csv")).status_code == 403

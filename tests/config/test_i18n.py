@@ -96,7 +96,12 @@ POST_ONLY = {
     "analytics:tag-members",
 }
 # Downloads, not pages: the CSV header stays English so that files import anywhere.
-DOWNLOADS = {"members:export", "analytics:chart-csv", "analytics:portfolio-csv"}
+DOWNLOADS = {
+    "members:export",
+    "analytics:chart-csv",
+    "analytics:portfolio-csv",
+    "overview-csv",
+}
 PAGES = [(n, p) for n, p in PRIVATE_URLS if n not in POST_ONLY and n not in DOWNLOADS]
 
 
