@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -146,6 +146,9 @@ def _refresh_community_days(community: Community, first: date, last: date) -> No
     """
     if last < first:
         return
+    if (last - first).days < SQL_WINDOW_DAYS:
+        _refresh_few_community_days(community, first, last)
+        return
     window_start = first - timedelta(days=29)
     active: dict[date, list[int]] = defaultdict(list)
     events: dict[date, int] = defaultdict(int)
@@ -219,6 +222,47 @@ def _refresh_community_days(community: Community, first: date, last: date) -> No
         day += timedelta(days=1)
     CommunityDay.objects.filter(community=community, day__gte=first, day__lte=last).delete()
     CommunityDay.objects.bulk_create(rows, batch_size=1000)
+
+
+# Up to this many days (the incremental case: today, perhaps yesterday) the database
+# counts the windows; a longer range is cheaper as one pass in Python.
+SQL_WINDOW_DAYS = 3
+
+
+def _refresh_few_community_days(community: Community, first: date, last: date) -> None:
+    """The same rows as the sliding windows, counted by the database day by day: for a
+    day or two this reads counts, not the 30 days of member-days of a big community."""
+    memberships = Membership.objects.filter(community=community).exclude(status="applicant")
+    threshold = settings.ANALYTICS_MAINSTREAM_MIN_DAYS
+    rows = []
+    day = first
+    while day <= last:
+        member_days = MemberDay.objects.filter(community=community)
+        today = member_days.filter(day=day).aggregate(dau=Count("id"), events=Sum("events"))
+        month = member_days.filter(day__gt=day - timedelta(days=30), day__lte=day)
+        rows.append(
+            CommunityDay(
+                community=community,
+                day=day,
+                events=today["events"] or 0,
+                dau=today["dau"],
+                wau=month.filter(day__gt=day - timedelta(days=7))
+                .values("member_id")
+                .distinct()
+                .count(),
+                mau=month.values("member_id").distinct().count(),
+                mainstream=month.values("member_id")
+                .annotate(days=Count("id"))
+                .filter(days__gte=threshold)
+                .count(),
+                joins=memberships.filter(joined_on=day).count(),
+                leaves=memberships.filter(left_on=day).count(),
+                members=memberships.filter(joined_on__lte=day).exclude(left_on__lte=day).count(),
+            )
+        )
+        day += timedelta(days=1)
+    CommunityDay.objects.filter(community=community, day__gte=first, day__lte=last).delete()
+    CommunityDay.objects.bulk_create(rows)
 
 
 # --- Weeks: lifecycle and cohorts --------------------------------------------------------
