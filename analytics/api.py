@@ -12,7 +12,6 @@ Answers (always JSON except the CSV downloads; never a 500 for any input):
 Everything reads rollups only.
 """
 
-import csv
 from collections.abc import Callable
 from datetime import date, timedelta
 from functools import wraps
@@ -28,6 +27,7 @@ from analytics.metrics import INTERVALS
 from communities.models import Community, Staff
 from communities.permissions import Capability, communities_for, current_staff, has_capability
 from communities.tokens import authenticate
+from members.transfer import csv_download
 
 DEFAULT_DAYS = 90  # from … to, both included
 MAX_RANGE_DAYS = 366 * 5
@@ -198,11 +198,9 @@ def metric_csv(request: HttpRequest, community: Community, metric: str) -> HttpR
         community=community, metric=metric, start=start, end=end, interval=interval
     )
     header, rows = serializers.csv_table(metric, section)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"{community.slug}-{metric}-{start.isoformat()}-{end.isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # BOM: Excel then reads UTF-8 (Chinese names) correctly
-    writer = csv.writer(response)
+    response, writer = csv_download(
+        f"{community.slug}-{metric}-{start.isoformat()}-{end.isoformat()}.csv"
+    )
     writer.writerow(header)
     writer.writerows(rows)
     return response

@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
-from analytics.figures import figure_dict
 from analytics.metrics import ActivityPoint, LifecycleWeek, Retention
+from communities.charts import figure_dict
 
 GREEN = "#00895a"
 BLUE = "#1e6fd9"

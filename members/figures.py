@@ -1,9 +1,9 @@
 """Figure builders for the members area (plotly dicts, drawn by static/js/app.js)."""
 
-import json
-
 import plotly.graph_objects as go
 from django.utils.translation import gettext as _
+
+from communities.charts import figure_dict
 
 
 def pyramid_figure(*, levels) -> dict:
@@ -24,10 +24,9 @@ def pyramid_figure(*, levels) -> dict:
             connector={"visible": False},
         )
     )
-    figure.update_layout(
+    return figure_dict(
+        figure,
         title={"text": _("Member pyramid")},
         margin={"l": 110, "r": 20, "t": 50, "b": 30},
-        template="plotly_white",
         height=80 + 55 * max(len(top_first), 1),
     )
-    return json.loads(figure.to_json())

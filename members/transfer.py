@@ -57,6 +57,7 @@ from typing import IO
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import TextChoices
+from django.http import HttpResponse
 from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -100,6 +101,15 @@ MAX_POINTS = 10_000_000
 # What a spreadsheet may read as the start of a formula (OWASP "CSV injection").
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 BOM = "\ufeff"
+
+
+def csv_download(filename: str) -> tuple[HttpResponse, "csv._writer"]:
+    """An attachment response that starts with a BOM (so Excel reads UTF-8, Chinese
+    names included) and a csv writer on it; every CSV download goes through here."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write(BOM)
+    return response, csv.writer(response)
 
 
 # --- Formula injection -------------------------------------------------------------------

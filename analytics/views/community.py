@@ -7,7 +7,6 @@ the same number of queries whatever the size of the group or of the range.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,7 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -43,7 +42,7 @@ from communities.permissions import Capability, has_capability, staff_required
 from communities.shortcuts import HtmxHttpRequest
 from members import services as member_services
 from members.models import Membership, MembershipStatus, TagKind
-from members.transfer import BOM, neutralise
+from members.transfer import csv_download, neutralise
 
 TEMPLATE = "analytics/community.html"
 COMPARE_DAYS = 30  # core indicators: the range's end day against this many days earlier
@@ -572,11 +571,9 @@ def chart_csv(request: HtmxHttpRequest, community: Community, chart: str):
     form = RangeForm(request.GET, today=community.local_today())
     if not form.is_valid():
         return HttpResponseBadRequest(_errors_text(form), content_type="text/plain; charset=utf-8")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"{chart}-{community.slug}-{form.start.isoformat()}-{form.end.isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write(BOM)
-    writer = csv.writer(response)
+    response, writer = csv_download(
+        f"{chart}-{community.slug}-{form.start.isoformat()}-{form.end.isoformat()}.csv"
+    )
     for row in rows(community, form):
         # Text may be user data (tier names): neutralise formulas; numbers stay numbers.
         writer.writerow([neutralise(cell) if isinstance(cell, str) else cell for cell in row])

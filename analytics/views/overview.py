@@ -1,10 +1,8 @@
 """The overview (landing page): every active community as a row with its health."""
 
-import csv
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +16,7 @@ from analytics.forms import OverviewFilterForm
 from analytics.metrics import STAGES
 from communities.permissions import Capability, has_capability, staff_required
 from communities.shortcuts import HtmxHttpRequest
-from members.transfer import BOM, neutralise
+from members.transfer import csv_download, neutralise
 
 SPARKLINE_WIDTH, SPARKLINE_HEIGHT = 100, 24
 
@@ -157,11 +155,7 @@ def overview_csv(request: HtmxHttpRequest):
     table and of the stage chart. UTF-8 with a BOM for Excel; the header stays English."""
     form = OverviewFilterForm(request.GET or None, staff=request.staff)
     overview = selectors.community_overview(staff=request.staff, filters=form.filters())
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"overview-{timezone.localdate().isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write(BOM)
-    writer = csv.writer(response)
+    response, writer = csv_download(f"overview-{timezone.localdate().isoformat()}.csv")
     writer.writerow(CSV_HEADER)
     for row in overview.rows:
         community, health = row.community, row.health

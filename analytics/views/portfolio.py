@@ -1,8 +1,5 @@
 """The portfolio: communities side by side on retention, stickiness and mainstream share."""
 
-import csv
-
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +12,7 @@ from analytics.figures import grouped_percent_figure
 from analytics.forms import PortfolioFilterForm
 from communities.permissions import Capability, has_capability, staff_required
 from communities.shortcuts import HtmxHttpRequest
-from members.transfer import BOM, neutralise
+from members.transfer import csv_download, neutralise
 
 CSV_HEADER = [
     "community",
@@ -84,11 +81,7 @@ def portfolio(request: HtmxHttpRequest):
 def portfolio_csv(request: HtmxHttpRequest):
     """The portfolio table as CSV (UTF-8 with a BOM for Excel; the header stays English)."""
     _form, rows = _rows(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"portfolio-{timezone.localdate().isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write(BOM)
-    writer = csv.writer(response)
+    response, writer = csv_download(f"portfolio-{timezone.localdate().isoformat()}.csv")
     writer.writerow(CSV_HEADER)
     for row in rows:
         community = row.community

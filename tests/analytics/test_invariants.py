@@ -21,11 +21,11 @@ from activities.models import MEMBERSHIP_KINDS, ActivityKind, EventSource
 from analytics.models import CommunityDay, CommunityWeek
 from analytics.rollups import monday, rollups_refresh_touched
 from communities.models import Community
+from tests.analytics.scenarios import TODAY
 from tests.factories import CommunityFactory
 
 pytestmark = pytest.mark.django_db
 
-TODAY = date(2026, 11, 25)  # a Wednesday
 DAYS = 70  # the last 10 weeks
 
 ZONES = ["Asia/Shanghai", "America/Los_Angeles", "UTC"]
@@ -36,11 +36,6 @@ raw_event = st.tuples(
     st.integers(min_value=0, max_value=23),  # local hour
     st.sampled_from(ActivityKind.values),  # every kind, joins and leaves included
 )
-
-
-@pytest.fixture
-def frozen_today(monkeypatch):
-    monkeypatch.setattr(Community, "local_today", lambda self: TODAY)
 
 
 def build(zone: str, raw: list[tuple[int, int, int, str]]):

@@ -8,7 +8,7 @@ the silence alert's clock is patched where it matters.
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,43 +27,11 @@ from analytics.metrics import (
 )
 from analytics.rollups import monday, rollups_refresh_all
 from communities.models import Community
-from tests.factories import CommunityFactory
+from tests.analytics.scenarios import TODAY, ago, event, make_community
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
-TODAY = date(2026, 11, 25)  # a Wednesday; its week starts on Monday 2026-11-23
 THIS_WEEK = monday(TODAY)
-_ids = itertools.count()
-
-
-@pytest.fixture(autouse=True)
-def frozen_today(monkeypatch):
-    monkeypatch.setattr(Community, "local_today", lambda self: TODAY)
-
-
-def ago(n: int) -> date:
-    return TODAY - timedelta(days=n)
-
-
-def at(community, day: date, hour: int = 12, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), ZoneInfo(community.time_zone))
-
-
-def make_community(org, *, created: date) -> Community:
-    community = CommunityFactory(organization=org)
-    Community.objects.filter(pk=community.pk).update(created_on=created)
-    community.refresh_from_db()
-    return community
-
-
-def event(community, member: str, day: date, kind: str = "message", hour: int = 12, minute=0):
-    return IncomingEvent(
-        external_id=f"e{next(_ids)}",
-        kind=kind,
-        occurred_at=at(community, day, hour, minute),
-        member_key=member,
-        member_name=member,
-    )
 
 
 def build(org, *, created: date, events) -> Community:

@@ -6,10 +6,8 @@ every expected number below can be checked by hand from the events listed beside
 
 from __future__ import annotations
 
-import itertools
 import random
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 
@@ -31,44 +29,10 @@ from analytics.rollups import (
     rollups_refresh_all,
     rollups_refresh_touched,
 )
-from communities.models import Community
 from members.models import Member, Membership, MembershipStatus
-from tests.factories import CommunityFactory
+from tests.analytics.scenarios import TODAY, ago, at, event, make_community
 
-pytestmark = pytest.mark.django_db
-
-TODAY = date(2026, 11, 25)  # a Wednesday
-_ids = itertools.count()
-
-
-@pytest.fixture(autouse=True)
-def frozen_today(monkeypatch):
-    monkeypatch.setattr(Community, "local_today", lambda self: TODAY)
-
-
-def ago(n: int) -> date:
-    return TODAY - timedelta(days=n)
-
-
-def at(community, day: date, hour: int = 12, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), ZoneInfo(community.time_zone))
-
-
-def make_community(org, *, created: date, **kwargs) -> Community:
-    community = CommunityFactory(organization=org, **kwargs)
-    Community.objects.filter(pk=community.pk).update(created_on=created)
-    community.refresh_from_db()
-    return community
-
-
-def event(community, member: str, day: date, kind: str = "message", hour: int = 12, minute=0):
-    return IncomingEvent(
-        external_id=f"e{next(_ids)}",
-        kind=kind,
-        occurred_at=at(community, day, hour, minute),
-        member_key=member,
-        member_name=member,
-    )
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 
 def ingest(community, events) -> None:
