@@ -365,9 +365,9 @@ def _refresh_cohorts(community: Community, first_cohort: date, last_week: date) 
 
 
 def _refresh_pulse(community: Community, tz: ZoneInfo) -> None:
-    bounds = ActivityEvent.objects.filter(
-        community=community, kind__in=ACTIVITY_KINDS
-    ).aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
+    bounds = ActivityEvent.objects.filter(community=community, kind__in=ACTIVITY_KINDS).aggregate(
+        first=Min("occurred_at"), last=Max("occurred_at")
+    )
     first, last = bounds["first"], bounds["last"]
     start = community.created_on
     threshold = settings.ANALYTICS_ACTIVATION_MIN_DAYS
