@@ -17,7 +17,7 @@ app.autodiscover_tasks()
 app.autodiscover_tasks(["config"], related_name="health")
 
 transport_options = app.conf.broker_transport_options or {}
-for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
     if key in transport_options:
         # The filesystem broker expects its folders to exist.
         os.makedirs(transport_options[key], exist_ok=True)

@@ -314,6 +314,9 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "data_folder_in": str(_celery_folder / "queue"),
         "data_folder_out": str(_celery_folder / "queue"),
         "processed_folder": str(_celery_folder / "processed"),
+        # The exchange tables (kombu defaults to ./control, relative to wherever the process
+        # was started): keep them with the rest of the embedded broker, out of the tree.
+        "control_folder": str(_celery_folder / "control"),
         "store_processed": False,
     }
 else:

@@ -96,3 +96,25 @@ def test_real_worker_runs_the_heartbeat_from_beat_and_on_demand(celery_worker_pr
     assert result["hostname"]
     assert worker_status().last_seen >= first.last_seen
     assert HEARTBEAT_CACHE_KEY
+
+
+def test_embedded_broker_keeps_its_files_under_var(tmp_path):
+    # kombu's filesystem transport writes its exchange tables to ./control unless told
+    # otherwise: started from the repository root, that littered the tree.
+    var_dir = tmp_path / "var"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"}
+    }
+    env.update(VAR_DIR=str(var_dir), PYTHONPATH=str(ROOT))
+    subprocess.run(
+        [sys.executable, "-c", "from config.celery import app; app.send_task('config.heartbeat')"],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        timeout=60,
+    )
+    assert not (tmp_path / "control").exists()
+    assert list((var_dir / "celery" / "control").glob("*.exchange"))
+    assert list((var_dir / "celery" / "queue").iterdir())
