@@ -709,32 +709,54 @@ def test_a_content_length_of_non_ascii_digits_is_refused(connector, secret):
     assert response.status_code in {400, 401, 413}
 
 
-def wait_for_a_fresh_minute(margin: float = 10.0) -> None:
-    """The rate window is the clock minute: don't start a rate test just before it ends."""
-    left = 60 - time.time() % 60
-    if left < margin:
-        time.sleep(left + 0.1)
+class DrivenClock:
+    """The webhook's clock, pinned and moved by the test (the rate window is the minute)."""
+
+    def __init__(self):
+        # One second into the current minute, so signatures made on the real clock stay
+        # well inside the 300 s window.
+        self.now = (time.time() // 60) * 60 + 1
+
+    def time(self) -> float:
+        return self.now
 
 
-def test_over_the_rate_requests_get_429_with_retry_after(connector, secret, settings):
+@pytest.fixture
+def clock(monkeypatch):
+    driven = DrivenClock()
+    monkeypatch.setattr("activities.api.time", driven)
+    return driven
+
+
+def test_over_the_rate_requests_get_429_with_retry_after(connector, secret, settings, clock):
     cache.clear()
     settings.INGEST_RATE_PER_MINUTE = 3
-    wait_for_a_fresh_minute()
 
     statuses = [send(connector, secret, {"events": [event(n)]}).status_code for n in range(3)]
     limited = send(connector, secret, {"events": [event(3)]})
 
     assert statuses == [202, 202, 202]
     assert limited.status_code == 429
-    assert 1 <= int(limited["Retry-After"]) <= 60
+    assert int(limited["Retry-After"]) == 59
     assert limited.json()["detail"]
     assert ActivityEvent.objects.count() == 3
 
 
-def test_the_rate_is_per_connector(community_a, connector, secret, settings):
+def test_the_rate_starts_again_with_the_next_minute(connector, secret, settings, clock):
     cache.clear()
     settings.INGEST_RATE_PER_MINUTE = 1
-    wait_for_a_fresh_minute()
+    assert send(connector, secret, {"events": [event(1)]}).status_code == 202
+    clock.now += 58
+    assert send(connector, secret, {"events": [event(2)]}).status_code == 429
+
+    clock.now += 1
+
+    assert send(connector, secret, {"events": [event(3)]}).status_code == 202
+
+
+def test_the_rate_is_per_connector(community_a, connector, secret, settings, clock):
+    cache.clear()
+    settings.INGEST_RATE_PER_MINUTE = 1
     other = connector_create(
         community=community_a, name="第二个", platform=Platform.WECOM, by=connector.created_by
     )
@@ -744,10 +766,9 @@ def test_the_rate_is_per_connector(community_a, connector, secret, settings):
     assert send(other.connector, other.secret, {"events": [event(3)]}).status_code == 202
 
 
-def test_unsigned_requests_do_not_use_up_the_rate(connector, secret, settings):
+def test_unsigned_requests_do_not_use_up_the_rate(connector, secret, settings, clock):
     cache.clear()
     settings.INGEST_RATE_PER_MINUTE = 1
-    wait_for_a_fresh_minute()
 
     for n in range(3):
         assert send(connector, "wrong", {"events": [event(n)]}).status_code == 401
