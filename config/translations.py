@@ -5,6 +5,7 @@ is pure Python. ``--check`` also fails on any untranslated or fuzzy entry, so th
 page ships with English left in its Chinese version.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,14 @@ def problems_in(catalog: polib.POFile) -> list[str]:
     return found
 
 
+def _write_mofile(catalog: polib.POFile, mo_path: Path) -> None:
+    # Written aside and renamed into place: a process that reads the catalogue meanwhile
+    # (the two test passes run side by side) sees the old file or the new one, never half.
+    partial = mo_path.with_name(f".{mo_path.name}.{os.getpid()}")
+    catalog.save_as_mofile(str(partial))
+    os.replace(partial, mo_path)
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     quiet = "--quiet" in argv
@@ -40,7 +49,7 @@ def main(argv: list[str]) -> int:
             for problem in problems_in(catalog):
                 print(f"{po_path}: {problem}", file=sys.stderr)
                 failures += 1
-        catalog.save_as_mofile(str(po_path.with_suffix(".mo")))
+        _write_mofile(catalog, po_path.with_suffix(".mo"))
         if not quiet:
             name = po_path.relative_to(LOCALE_DIR.parent)
             print(f"compiled {name} ({catalog.percent_translated()}%)")
