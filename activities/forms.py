@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from activities.models import ACTIVITY_KINDS, ActivityKind, ImportFormat
 from communities.models import Community
+from communities.validators import BoundedDateTimeField
 
 
 class ImportForm(forms.Form):
@@ -50,7 +51,7 @@ class ActivityEntryForm(forms.Form):
         choices=[(k.value, k.label) for k in ActivityKind if k.value in ACTIVITY_KINDS],
         initial=ActivityKind.ATTEND,
     )
-    occurred_at = forms.DateTimeField(
+    occurred_at = BoundedDateTimeField(
         label=_("When"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=500)

@@ -31,6 +31,7 @@ from activities.ingest import IngestResult, ingest_events
 from activities.models import EventSource, ImportRun, ImportStatus
 from communities.models import Community, Connector
 from communities.services import connector_seen
+from communities.validators import validate_date_in_range
 from members.models import Membership
 
 logger = logging.getLogger(__name__)
@@ -204,6 +205,10 @@ def manual_event_record(
     """Staff record something a member did (attended an offline meetup, a check-in)."""
     if occurred_at > timezone.now():
         raise ValidationError({"occurred_at": _("This is in the future.")})
+    try:
+        validate_date_in_range(occurred_at)
+    except ValidationError as error:
+        raise ValidationError({"occurred_at": error}) from None
     community = membership.community
     # The member is known already; no platform id is needed to find them.
     key = f"member:{membership.member_id}"

@@ -27,12 +27,11 @@ from analytics.metrics import INTERVALS
 from communities.models import Community, Staff
 from communities.permissions import Capability, communities_for, current_staff, has_capability
 from communities.tokens import authenticate
+from communities.validators import BoundedDateField, validate_date_in_range
 from members.transfer import csv_download
 
 DEFAULT_DAYS = 90  # from … to, both included
 MAX_RANGE_DAYS = 366 * 5
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2999, 12, 31)
 DATE_FORMATS = ["%Y-%m-%d"]
 
 
@@ -49,8 +48,8 @@ class MetricsQuery(forms.Form):
         super().__init__(data)
         self.today = today
         # "from" is a Python keyword, hence not a class attribute.
-        self.fields["from"] = forms.DateField(required=False, input_formats=DATE_FORMATS)
-        self.fields["to"] = forms.DateField(required=False, input_formats=DATE_FORMATS)
+        self.fields["from"] = BoundedDateField(required=False, input_formats=DATE_FORMATS)
+        self.fields["to"] = BoundedDateField(required=False, input_formats=DATE_FORMATS)
         self.order_fields(["from", "to", "interval"])
 
     def clean(self):
@@ -59,11 +58,8 @@ class MetricsQuery(forms.Form):
             return cleaned
         end = cleaned.get("to") or self.today
         start = cleaned.get("from") or end - timedelta(days=DEFAULT_DAYS - 1)
-        if not (EARLIEST <= start <= LATEST and EARLIEST <= end <= LATEST):
-            raise ValidationError(
-                _("Dates must lie between %(earliest)s and %(latest)s.")
-                % {"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()}
-            )
+        # The default start is computed, so it is checked here as well as by the fields.
+        validate_date_in_range(start)
         if start > end:
             raise ValidationError(_("“from” must not be after “to”."))
         if (end - start).days >= MAX_RANGE_DAYS:

@@ -12,6 +12,7 @@ from analytics.metrics import STAGES
 from analytics.rollups import COHORT_WEEKS, monday
 from analytics.selectors import DEFAULT_OVERVIEW_SORT, OVERVIEW_SORTS, OverviewFilters
 from communities.models import FunnelRole, Platform, Programme, Staff
+from communities.validators import BoundedDateField, date_in_range
 from members.models import Tag
 
 # --- Overview and portfolio: filters of the list of communities -----------------------------
@@ -100,7 +101,7 @@ class RangeForm(forms.Form):
             ("to", pgettext_lazy("date range", "To")),
         )
         for name, label in dates:
-            self.fields[name] = forms.DateField(
+            self.fields[name] = BoundedDateField(
                 label=label,
                 input_formats=["%Y-%m-%d"],
                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -151,6 +152,8 @@ def _with_range_defaults(data, today: date) -> dict[str, str]:
             end = date.fromisoformat(values["to"])
         except ValueError:
             end = today
+        if not date_in_range(end):  # refused by the field; no default to step back from
+            end = today
         values["from"] = (end - timedelta(days=DEFAULT_RANGE_DAYS - 1)).isoformat()
     values["interval"] = values["interval"] or DEFAULT_INTERVAL
     return values
@@ -171,11 +174,11 @@ class DrilldownForm(forms.Form):
     """Either a retention cell (``cohort`` and optionally ``offset``) or a lifecycle bar
     (``week`` and ``group``). Dates are moved back to their week's Monday."""
 
-    cohort = forms.DateField(label=_("Cohort week"), required=False, input_formats=["%Y-%m-%d"])
+    cohort = BoundedDateField(label=_("Cohort week"), required=False, input_formats=["%Y-%m-%d"])
     offset = forms.IntegerField(
         label=_("Weeks after joining"), required=False, min_value=0, max_value=COHORT_WEEKS
     )
-    week = forms.DateField(label=_("Week"), required=False, input_formats=["%Y-%m-%d"])
+    week = BoundedDateField(label=_("Week"), required=False, input_formats=["%Y-%m-%d"])
     group = forms.ChoiceField(label=_("Group"), required=False, choices=LIFECYCLE_GROUP_CHOICES)
 
     def clean(self):

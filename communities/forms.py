@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,13 +23,21 @@ def iso_date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def add_service_error(form: forms.BaseForm, error: ValidationError) -> None:
-    """Show a service's ValidationError on the fields it names, above the form otherwise."""
+def add_service_error(
+    form: forms.BaseForm, error: ValidationError, field_for: Callable[[str], str] = str
+) -> None:
+    """Show a service's ValidationError on the form: on the field each message names when
+    the form has it, above the form otherwise. The one way services' errors reach forms:
+    a model field the form does not have must never raise.
+
+    ``field_for`` maps the service's names to the form's (``{"kind": "tag_kind"}.get``
+    style), for forms whose fields are named differently from the model's."""
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return
     for name, errors in error.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
+        field = field_for(name) or name
+        form.add_error(field if field in form.fields else None, errors)
 
 
 class ServiceValidatedModelForm(forms.ModelForm):

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community, Platform, Rule, RuleKind
+from communities.validators import BoundedDateField, database_id
 from members.models import (
     DepositKind,
     MemberRole,
@@ -91,7 +92,7 @@ class BulkForm(forms.Form):
     """
 
     action = forms.ChoiceField(label=_("Action"), choices=BulkAction.choices)
-    memberships = forms.TypedMultipleChoiceField(coerce=int, required=True)
+    memberships = forms.TypedMultipleChoiceField(coerce=database_id, required=True)
     tag_kind = forms.ChoiceField(
         label=_("Tag kind"), choices=TagKind.choices, initial=TagKind.OTHER, required=False
     )
@@ -190,7 +191,7 @@ class AddMemberForm(forms.Form):
     display_name = forms.CharField(label=_("Display name"), max_length=120)
     platform = forms.ChoiceField(label=_("Platform"), required=False)
     external_id = forms.CharField(label=_("Platform id"), max_length=200, required=False)
-    joined_on = forms.DateField(
+    joined_on = BoundedDateField(
         label=_("Joined on"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from communities.forms import add_service_error
 from communities.models import Community, Platform
 from members.models import (
     Application,
@@ -135,17 +136,6 @@ class ApplicationForm(forms.Form):
             error,
             field_for=lambda key: f"{QUESTION_FIELD_PREFIX}{key}" if key.isdigit() else key,
         )
-
-
-def add_service_error(form: forms.Form, error: ValidationError, field_for=lambda key: key) -> None:
-    """Show a service's ValidationError on the form: on the field each message names when
-    the form has it, above the form otherwise."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for key, errors in error.error_dict.items():
-        field = field_for(key)
-        form.add_error(field if field in form.fields else None, errors)
 
 
 class DecisionForm(forms.Form):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from communities.forms import add_service_error
 from communities.models import Community
 from communities.permissions import Capability, communities_for, has_capability, staff_required
 from communities.shortcuts import HtmxHttpRequest
@@ -30,7 +31,6 @@ from members.forms_applications import (
     QuestionForm,
     QueueFilterForm,
     RejectForm,
-    add_service_error,
 )
 from members.models import Application, ApplicationStatus
 

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from communities.forms import add_service_error
 from communities.permissions import Capability, communities_for, has_capability, staff_required
 from communities.shortcuts import HtmxHttpRequest
 from members import selectors, services
@@ -92,7 +93,8 @@ def member_bulk(request: HtmxHttpRequest):
         try:
             count = _apply_bulk(request, form.cleaned_data, memberships)
         except ValidationError as error:
-            form.add_error(None, error)
+            # The tag service names the tag's fields; the form calls them tag_kind, tag_name.
+            add_service_error(form, error, {"kind": "tag_kind", "name": "tag_name"}.get)
         else:
             messages.success(
                 request,
@@ -276,7 +278,7 @@ def member_add(request: HtmxHttpRequest):
                 joined_on=data["joined_on"],
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.success(
                 request,
@@ -303,7 +305,7 @@ def member_edit(request: HtmxHttpRequest, member: Member):
         try:
             services.member_update(member=member, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect("members:profile", member_id=member.pk)

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from communities.forms import add_service_error
 from communities.models import Community
 from communities.permissions import Capability, staff_required
 from communities.shortcuts import HtmxHttpRequest
@@ -23,11 +24,7 @@ def squad_create(request: HtmxHttpRequest, community: Community):
         try:
             squad = services.squad_create(community=community, **form.cleaned_data)
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Squad “%(name)s” added.") % {"name": squad})
             return redirect(reverse("communities:detail", args=[community.slug]) + "#squads")
