@@ -44,15 +44,52 @@ def pytest_configure(config):
 
     translations.main(["--quiet"])
 
+    # Factories give every user a password; PBKDF2's 1,000,000 rounds cost ~0.3 s a user,
+    # which is the point in production and most of the time of a test that makes staff.
+    # Django's testing docs recommend a fast hasher; nothing here tests the hash's strength.
+    from django.conf import settings
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
+
+
+# Fixtures that give a test the database (pytest-django's and this suite's).
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+def uses_the_database(item) -> bool:
+    if item.get_closest_marker("db_agnostic"):
+        return False
+    if item.get_closest_marker("django_db") or item.get_closest_marker("integration"):
+        return True
+    return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
 
 def pytest_collection_modifyitems(config, items):
     database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith("postgres") and not tcp_reachable(database_url, 5432):
+    on_postgres = database_url.startswith("postgres")
+    if on_postgres and not tcp_reachable(database_url, 5432):
         reason = f"PostgreSQL is not reachable at {urlparse(database_url).netloc}"
         if IN_CI:
             raise pytest.UsageError(f"{reason} (CI=true: a missing service fails the build)")
         for item in items:
             item.add_marker(pytest.mark.skip(reason=reason))
+
+    if on_postgres and os.environ.get("TEST_EVERYTHING_AGAIN", "") != "1":
+        # `make test` runs the suite on SQLite, then again on PostgreSQL. What never touches
+        # a database (parsers, settings, the run command) gives the same answer twice, so
+        # the PostgreSQL pass keeps only what talks to a database; TEST_EVERYTHING_AGAIN=1
+        # keeps everything.
+        once = [item for item in items if not uses_the_database(item)]
+        if once:
+            config.hook.pytest_deselected(items=once)
+            items[:] = [item for item in items if uses_the_database(item)]
+
+    # One Chromium serves every browser test (tests/browser/conftest.py); while it runs,
+    # Playwright's event loop owns the main thread, so those tests come last.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
 _skipped: list[str] = []
