@@ -134,13 +134,6 @@ def redis_url() -> str:
     return url
 
 
-@pytest.fixture
-def chromium_path() -> str:
-    if not CHROMIUM:
-        service_missing("Debian's chromium is not installed (apt-get install chromium)")
-    return CHROMIUM
-
-
 # --- Tenancy -----------------------------------------------------------------------------
 
 
