@@ -199,7 +199,32 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0")) or None
+# Axes records a failure's form fields; the password-change form's are secrets too.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "old_password",
+    "new_password1",
+    "new_password2",
+]
+# The client's address behind PROXY_COUNT trusted proxies (django-axes asks django-ipware).
+# Each proxy appends the address it was connected from to X-Forwarded-For, so with N
+# proxies the client is the N-th entry from the right: the last proxy's peer is in
+# REMOTE_ADDR, and whatever the client itself sent stays on the left, where a spoofed
+# entry cannot move it. ipware counts the proxies named inside the header (all but the
+# last one), hence N - 1, counted from the right; not strict, so extra or malformed
+# entries a client prepends are skipped instead of discarding the header (which would
+# put every spoofer behind the proxy's own address, outside their lockout). A request
+# that bypasses the proxies (no header) falls back to REMOTE_ADDR.
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+if PROXY_COUNT > 0:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT - 1
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)  # a forwarded header is not trusted
+    AXES_IPWARE_PROXY_COUNT = None
+AXES_IPWARE_PROXY_ORDER = "left-most"  # the header's standard order: client first, proxies after
+IPWARE_STRICT = False
 
 # --- Internationalisation ----------------------------------------------------------------
 

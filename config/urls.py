@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 
 from analytics.views import overview as analytics_views
 from communities import views as community_views
+from communities import views_accounts
 from config import health
 
 urlpatterns = [
@@ -24,7 +25,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
-        auth_views.PasswordChangeView.as_view(),
+        views_accounts.password_change,
         name="password_change",
     ),
     path(
