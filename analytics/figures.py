@@ -1,7 +1,5 @@
 """Figure builders: typed figures in, plotly figure dicts out (rendered by static/js/app.js)."""
 
-import html
-
 import plotly.graph_objects as go
 
 from communities.charts import figure_dict
@@ -75,9 +73,7 @@ def grouped_percent_figure(
 ) -> dict:
     """Grouped bars of shares (0…1) drawn as percentages; ``None`` is a missing bar.
 
-    Categories are user text (community names): plotly reads a few HTML tags in labels,
-    so they are escaped, and plotly shows the entities as the characters."""
-    categories = [html.escape(category) for category in categories]
+    Categories are user text (community names): ``figure_dict`` escapes them."""
     colors = ["#00895a", "#1e6fd9", "#e08a00", "#8e44ad"]
     figure = go.Figure(
         [
@@ -86,7 +82,7 @@ def grouped_percent_figure(
                 x=categories,
                 y=[None if v is None else round(v * 100, 1) for v in values],
                 marker_color=colors[index % len(colors)],
-                hovertemplate="%{x}<br>" + html.escape(name) + ": %{y:.1f}%<extra></extra>",
+                hovertemplate="%{x}<br>%{fullData.name}: %{y:.1f}%<extra></extra>",
             )
             for index, (name, values) in enumerate(series)
         ]

@@ -56,9 +56,10 @@ def _layout(figure: go.Figure, *, title: str, height: int = 340, **extra) -> dic
     return figure_dict(figure, **layout)
 
 
-def _hover(name: str, value: str = "%{y}") -> str:
-    # Our own labels go into the template: a "%{" in a translation would be read as a field.
-    return "%{x}<br>" + name.replace("%{", "% {") + ": " + value + "<extra></extra>"
+def _hover(value: str = "%{y}") -> str:
+    # The trace's name is read from the trace (escaped there by figure_dict): a name put
+    # into the template would be markup, and a "%{" in it would be read as a field.
+    return "%{x}<br>%{fullData.name}: " + value + "<extra></extra>"
 
 
 def activity_figure(*, points: list[ActivityPoint], interval: str) -> dict:
@@ -77,7 +78,7 @@ def activity_figure(*, points: list[ActivityPoint], interval: str) -> dict:
             y=[p.events for p in points],
             name=events_name,
             marker_color="#9fd8bd",
-            hovertemplate=_hover(events_name),
+            hovertemplate=_hover(),
         )
     )
     figure.add_trace(
@@ -88,7 +89,7 @@ def activity_figure(*, points: list[ActivityPoint], interval: str) -> dict:
             mode="lines+markers" if len(points) <= 60 else "lines",
             line={"color": GREEN, "width": 2},
             yaxis="y2",
-            hovertemplate=_hover(active_name),
+            hovertemplate=_hover(),
         )
     )
     return _layout(
@@ -216,7 +217,7 @@ def lifecycle_figure(*, weeks: list[LifecycleWeek]) -> dict:
                 ],
                 text=[str(value) for value in values],
                 textposition="none",
-                hovertemplate=_hover(names[group], "%{text}"),
+                hovertemplate=_hover("%{text}"),
             )
         )
     return _layout(
@@ -240,7 +241,7 @@ def pyramid_over_time_figure(*, series: dict) -> dict:
         colour = TIER_COLOURS[min(index, len(TIER_COLOURS) - 1)]
         if as_bars:
             trace = go.Bar(
-                x=labels, y=counts, name=name, marker_color=colour, hovertemplate=_hover(name)
+                x=labels, y=counts, name=name, marker_color=colour, hovertemplate=_hover()
             )
         else:
             trace = go.Scatter(
@@ -251,7 +252,7 @@ def pyramid_over_time_figure(*, series: dict) -> dict:
                 stackgroup="tiers",
                 line={"color": colour, "width": 1},
                 fillcolor=colour,
-                hovertemplate=_hover(name),
+                hovertemplate=_hover(),
             )
         figure.add_trace(trace)
     return _layout(

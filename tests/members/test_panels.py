@@ -196,4 +196,5 @@ def test_hostile_member_data_renders_inert(client_for, owner_a, community, ladde
         assert 'hx-get="/x"' not in page, url
     page = detail(client, community)
     assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 4  # tier, squad, member, rule
-    assert "\\u003Cscript\\u003Ealert(1)" in page  # inside the chart's JSON
+    # Inside the chart's JSON: escaped for plotly (&lt;), then by json_script (\u0026).
+    assert "\\u0026lt;script\\u0026gt;alert(1)" in page
