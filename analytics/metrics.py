@@ -16,15 +16,28 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from analytics.models import CohortWeek, CommunityDay, CommunityPulse, CommunityWeek, TierDay
-from analytics.rollups import COHORT_WEEKS, monday
+from analytics.models import (
+    CohortWeek,
+    CommunityDay,
+    CommunityPulse,
+    CommunityWeek,
+    MemberDay,
+    TierDay,
+)
 from communities.models import Community
 
 INTERVALS = ("day", "week", "month")
+COHORT_WEEKS = 12  # offsets 0…12 of the cohorts of the last 12 weeks
+
+
+def monday(day: date) -> date:
+    """The first day of ``day``'s week (ISO weeks start on Monday)."""
+    return day - timedelta(days=day.weekday())
 
 
 def _ids(communities: Sequence[Community] | Sequence[int]) -> list[int]:
@@ -193,6 +206,58 @@ def retention(*, communities: Sequence, end: date, cohorts: int = 12) -> Retenti
 
 # --- Member lifecycle --------------------------------------------------------------------------
 
+# DESIGN.md §4, member lifecycle of week P: each group as (active in P, active in P−1,
+# active at some time before P−1), None where it does not matter. The one definition: the
+# rollup counts the groups by it (``lifecycle_split``) and the drill-down lists their
+# members by it (``lifecycle_conditions``).
+LIFECYCLE_RULES: dict[str, tuple[bool, bool, bool | None]] = {
+    "new": (True, False, False),  # first activity ever in P
+    "returning": (True, True, None),
+    "resurrecting": (True, False, True),
+    "dormant": (False, True, None),  # drawn as a negative bar
+}
+LIFECYCLE_GROUPS = tuple(LIFECYCLE_RULES)
+
+
+def lifecycle_split(
+    *, in_week: set[int], in_previous: set[int], before_previous: set[int]
+) -> dict[str, set[int]]:
+    """The members of each group, from who was active in P, in P−1 and before P−1.
+
+    ``before_previous`` is asked only about members active in P but not in P−1 (the only
+    rows whose third test matters), so a caller may pass just those of them."""
+    groups = {}
+    for group, tests in LIFECYCLE_RULES.items():
+        members = in_week | in_previous
+        for wanted, active in zip(tests, (in_week, in_previous, before_previous), strict=True):
+            if wanted is True:
+                members = members & active
+            elif wanted is False:
+                members = members - active
+        groups[group] = members
+    return groups
+
+
+def lifecycle_conditions(*, community: Community, week: date, group: str) -> list:
+    """Filters for rows with a ``member_id`` (memberships) that keep the members of
+    ``group`` in week ``week`` (a Monday), read from ``MemberDay``: one query in all."""
+    if group not in LIFECYCLE_RULES:
+        raise ValueError(group)
+    previous = week - timedelta(weeks=1)
+    days = MemberDay.objects.filter(community=community, member_id=OuterRef("member_id"))
+    actives = (
+        Exists(days.filter(day__gte=week, day__lt=week + timedelta(weeks=1))),
+        Exists(days.filter(day__gte=previous, day__lt=week)),
+        Exists(days.filter(day__lt=previous)),
+    )
+    conditions = []
+    for wanted, active in zip(LIFECYCLE_RULES[group], actives, strict=True):
+        if wanted is True:
+            conditions.append(active)
+        elif wanted is False:
+            conditions.append(~active)
+    return conditions
+
 
 @dataclass(frozen=True)
 class LifecycleWeek:
@@ -253,6 +318,70 @@ STAGES = {
 }
 
 
+# The tests of the stage rules, in the order they are tried (StageReason.rule).
+STAGE_RULES = (
+    "no_recent_activity",
+    "young",
+    "events_fell",
+    "few_weekly_active",
+    "members_grew",
+    "otherwise",
+)
+
+
+@dataclass(frozen=True)
+class StageReason:
+    """A test of DESIGN.md §4's stage rules that held, with the figures it compared and its
+    thresholds: what decided the stage, for the page, the overview and the API to show.
+
+    ``rule``: ``no_recent_activity`` (dormant), ``young`` (budding), ``events_fell`` or
+    ``few_weekly_active`` (decline: either or both), ``members_grew`` (growth),
+    ``otherwise`` (active)."""
+
+    rule: str
+    figures: dict[str, int] = field(default_factory=dict)
+    thresholds: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        f, t = self.figures, self.thresholds
+        if self.rule == "no_recent_activity":
+            return ngettext(
+                "No activity in the last day.",
+                "No activity in the last %(days)s days.",
+                t["days"],
+            ) % {"days": t["days"]}
+        if self.rule == "young":
+            return ngettext(
+                "%(age)s day old: younger than %(days)s days.",
+                "%(age)s days old: younger than %(days)s days.",
+                f["age_days"],
+            ) % {"age": f["age_days"], "days": t["days"]}
+        if self.rule == "events_fell":
+            return ngettext(
+                "Activity over the last 28 days fell by %(drop)s%% or more against the 28 days "
+                "before: %(now)s event against %(before)s.",
+                "Activity over the last 28 days fell by %(drop)s%% or more against the 28 days "
+                "before: %(now)s events against %(before)s.",
+                f["events_28"],
+            ) % {"drop": t["drop_percent"], "now": f["events_28"], "before": f["events_prev_28"]}
+        if self.rule == "few_weekly_active":
+            return gettext(
+                "Fewer than %(share)s%% of the members were active in the last 7 days: "
+                "%(wau)s of %(members)s."
+            ) % {"share": t["share_percent"], "wau": f["wau"], "members": f["members"]}
+        if self.rule == "members_grew":
+            return gettext(
+                "Members grew by %(growth)s%% or more over the last 28 days: from %(before)s "
+                "to %(now)s."
+            ) % {
+                "growth": t["growth_percent"],
+                "before": f["members_28_ago"],
+                "now": f["members"],
+            }
+        return gettext("Active, neither growing fast nor declining.")
+
+
 @dataclass(frozen=True)
 class Health:
     """Stage (first matching rule of DESIGN.md §4), with the figures that decided it."""
@@ -272,6 +401,7 @@ class Health:
     activation_done: bool  # the first 30 days are over
     sparkline: list[int] = field(default_factory=list)  # WAU of the last 12 weeks' Sundays
     mainstream: int = 0
+    reasons: tuple[StageReason, ...] = ()  # the tests that decided ``stage``
 
     @property
     def stage_label(self) -> str:
@@ -318,29 +448,65 @@ class Health:
         return self.activated_members >= settings.ANALYTICS_ACTIVATION_MIN_MEMBERS
 
     @property
+    def activation_status(self) -> str:
+        """First-month activation: ``unknown`` while the log does not reach back into the
+        first 30 days (no verdict either way), else ``activated`` or ``at_risk``. The one
+        definition the overview, its CSV and the API show."""
+        if not self.activation_known:
+            return "unknown"
+        return "activated" if self.activated else "at_risk"
+
+    @property
     def activation_at_risk(self) -> bool:
         """First-month activation not reached (flagged once the log covers that month)."""
-        return self.activation_known and not self.activated
+        return self.activation_status == "at_risk"
 
 
-def _stage(h: dict) -> str:
-    """DESIGN.md §4, first match wins. Percentages compared in integers (63 of 90 is a
-    30 % drop exactly; 0.7 × 90 in floating point is a hair below 63)."""
+def stage_decide(h: dict[str, int]) -> tuple[str, tuple[StageReason, ...]]:
+    """DESIGN.md §4, first match wins: the stage and the tests that decided it, each with
+    its figures and thresholds. Percentages compared in integers (63 of 90 is a 30 % drop
+    exactly; 0.7 × 90 in floating point is a hair below 63)."""
     if h["events_dormant_window"] == 0:
-        return "dormant"
+        days = settings.ANALYTICS_DORMANT_DAYS
+        return "dormant", (StageReason("no_recent_activity", {"events": 0}, {"days": days}),)
     if h["age_days"] < settings.ANALYTICS_BUDDING_DAYS:
-        return "budding"
+        return "budding", (
+            StageReason(
+                "young", {"age_days": h["age_days"]}, {"days": settings.ANALYTICS_BUDDING_DAYS}
+            ),
+        )
     drop = settings.ANALYTICS_DECLINE_DROP_PERCENT
-    fell = h["events_prev_28"] > 0 and h["events_28"] * 100 <= h["events_prev_28"] * (100 - drop)
     share = settings.ANALYTICS_DECLINE_WAU_SHARE_PERCENT
-    thin = h["members"] > 0 and h["wau"] * 100 < h["members"] * share
-    if fell or thin:
-        return "decline"
+    decline = []
+    if h["events_prev_28"] > 0 and h["events_28"] * 100 <= h["events_prev_28"] * (100 - drop):
+        decline.append(
+            StageReason(
+                "events_fell",
+                {"events_28": h["events_28"], "events_prev_28": h["events_prev_28"]},
+                {"drop_percent": drop},
+            )
+        )
+    if h["members"] > 0 and h["wau"] * 100 < h["members"] * share:
+        decline.append(
+            StageReason(
+                "few_weekly_active",
+                {"wau": h["wau"], "members": h["members"]},
+                {"share_percent": share},
+            )
+        )
+    if decline:
+        return "decline", tuple(decline)
     growth = settings.ANALYTICS_GROWTH_PERCENT
     grew = h["members"] * 100 >= h["members_28_ago"] * (100 + growth)
     if h["members"] > h["members_28_ago"] and grew:
-        return "growth"
-    return "active"
+        return "growth", (
+            StageReason(
+                "members_grew",
+                {"members_28_ago": h["members_28_ago"], "members": h["members"]},
+                {"growth_percent": growth},
+            ),
+        )
+    return "active", (StageReason("otherwise"),)
 
 
 def health(*, communities: Sequence[Community], today: date | None = None) -> dict[int, Health]:
@@ -383,9 +549,11 @@ def health(*, communities: Sequence[Community], today: date | None = None) -> di
             "members_28_ago": ago[2],
             "age_days": (today_ - community.created_on).days,
         }
+        stage, reasons = stage_decide(figures)
         result[community.pk] = Health(
             community_id=community.pk,
-            stage=_stage(figures),
+            stage=stage,
+            reasons=reasons,
             last_activity_at=pulse.last_activity_at if pulse else None,
             activated_members=pulse.activated_members if pulse else 0,
             activation_done=figures["age_days"] >= 30,

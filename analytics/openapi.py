@@ -6,7 +6,7 @@ schemas list exactly the keys ``analytics.serializers`` writes; tests check both
 
 from django.conf import settings
 
-from analytics.metrics import INTERVALS
+from analytics.metrics import INTERVALS, STAGE_RULES
 from analytics.serializers import CSV_METRICS
 
 NUMBER_OR_NULL = {"type": ["number", "null"]}
@@ -145,8 +145,14 @@ SCHEMAS = {
                     "age_days": INTEGER,
                 }
             ),
+            "reasons": {
+                "type": "array",
+                "items": _ref("StageReason"),
+                "description": "The tests that decided the stage (a decline may have two).",
+            },
             "thresholds": _object(
                 {
+                    "dormant_days": INTEGER,
                     "budding_days": INTEGER,
                     "decline_drop_percent": INTEGER,
                     "decline_wau_share_percent": INTEGER,
@@ -155,6 +161,14 @@ SCHEMAS = {
             ),
         },
         "Lifecycle stage at `to`, with the figures and thresholds that decided it.",
+    ),
+    "StageReason": _object(
+        {
+            "rule": {"type": "string", "enum": list(STAGE_RULES)},
+            "figures": {"type": "object", "additionalProperties": INTEGER},
+            "thresholds": {"type": "object", "additionalProperties": INTEGER},
+        },
+        "A test of the stage rules that held, with the figures it compared and its thresholds.",
     ),
     "Activation": _object(
         {

@@ -28,6 +28,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from activities.models import ACTIVITY_KINDS, ActivityEvent, ActivityKind, TouchedDay
+from analytics.metrics import COHORT_WEEKS, lifecycle_split, monday
 from analytics.models import (
     CohortWeek,
     CommunityDay,
@@ -39,7 +40,6 @@ from analytics.models import (
 from communities.models import Community
 from members.models import PRESENT_STATUSES, Membership
 
-COHORT_WEEKS = 12  # offsets 0…12 of the cohorts of the last 12 weeks
 _KIND_FIELD = {
     ActivityKind.MESSAGE: "messages",
     ActivityKind.REPLY: "replies",
@@ -48,10 +48,6 @@ _KIND_FIELD = {
     ActivityKind.POST: "posts",
     ActivityKind.ATTEND: "attends",
 }
-
-
-def monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 def day_bounds(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -281,7 +277,8 @@ def _refresh_weeks(community: Community, first_week: date, last_week: date) -> N
     """Lifecycle of the weeks ``first_week``…``last_week`` (and the week after the
     first changes dormant, so callers pass the range up to the current week).
 
-    Active in P but not in P−1 is *new* or *resurrecting*; one query per week asks which
+    The groups are ``metrics.LIFECYCLE_RULES``. Only the members active in P but not in
+    P−1 (*new* or *resurrecting*) need their earlier history: one query per week asks which
     of those few had any activity before P−1, instead of reading everyone's history."""
     weeks = _active_weeks(community, first_week - timedelta(weeks=1), last_week)
     rows = []
@@ -289,7 +286,6 @@ def _refresh_weeks(community: Community, first_week: date, last_week: date) -> N
     while week <= last_week:
         now_active = weeks.get(week, set())
         before = weeks.get(week - timedelta(weeks=1), set())
-        returning = now_active & before
         candidates = sorted(now_active - before)
         earlier: set[int] = set()
         for start in range(0, len(candidates), 1000):
@@ -302,16 +298,13 @@ def _refresh_weeks(community: Community, first_week: date, last_week: date) -> N
                 .values_list("member_id", flat=True)
                 .distinct()
             )
-        resurrecting = earlier
+        groups = lifecycle_split(in_week=now_active, in_previous=before, before_previous=earlier)
         rows.append(
             CommunityWeek(
                 community=community,
                 week=week,
                 active=len(now_active),
-                new=len(candidates) - len(resurrecting),
-                returning=len(returning),
-                resurrecting=len(resurrecting),
-                dormant=len(before - now_active),
+                **{group: len(members) for group, members in groups.items()},
             )
         )
         week += timedelta(weeks=1)

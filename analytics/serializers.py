@@ -90,16 +90,6 @@ def lifecycle_data(weeks: Sequence[metrics.LifecycleWeek]) -> list[dict]:
     ]
 
 
-def activation_status(health: metrics.Health) -> str:
-    """``activated``, ``at_risk`` (first-month activation missed) or ``unknown`` (the log
-    does not reach back into the first 30 days)."""
-    if health.activated:
-        return "activated"
-    if health.activation_at_risk:
-        return "at_risk"
-    return "unknown"
-
-
 def stage_data(health: metrics.Health) -> dict:
     return {
         "code": health.stage,
@@ -116,7 +106,12 @@ def stage_data(health: metrics.Health) -> dict:
             "members_change": health.members_change,
             "age_days": health.age_days,
         },
+        "reasons": [
+            {"rule": reason.rule, "figures": reason.figures, "thresholds": reason.thresholds}
+            for reason in health.reasons
+        ],
         "thresholds": {
+            "dormant_days": settings.ANALYTICS_DORMANT_DAYS,
             "budding_days": settings.ANALYTICS_BUDDING_DAYS,
             "decline_drop_percent": settings.ANALYTICS_DECLINE_DROP_PERCENT,
             "decline_wau_share_percent": settings.ANALYTICS_DECLINE_WAU_SHARE_PERCENT,
@@ -127,7 +122,7 @@ def stage_data(health: metrics.Health) -> dict:
 
 def activation_data(health: metrics.Health) -> dict:
     return {
-        "status": activation_status(health),
+        "status": health.activation_status,
         "activated_members": health.activated_members,
         "min_members": settings.ANALYTICS_ACTIVATION_MIN_MEMBERS,
         "min_active_days": settings.ANALYTICS_ACTIVATION_MIN_DAYS,
@@ -194,7 +189,7 @@ def community_list_data(communities: Sequence[Community]) -> list[dict]:
                 "wau": health.wau,
                 "mainstream_share": health.mainstream_share,
                 "silent": health.silent,
-                "activation": activation_status(health),
+                "activation": health.activation_status,
             }
         )
     return rows

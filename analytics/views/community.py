@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -27,12 +26,13 @@ from django.views.decorators.vary import vary_on_headers
 from analytics import figures_community as figures
 from analytics.forms import DrilldownForm, RangeForm, TagMembersForm
 from analytics.metrics import (
-    Health,
+    LIFECYCLE_GROUPS,
     Indicators,
     activity_series,
     health,
     indicators,
     lifecycle,
+    lifecycle_conditions,
     pyramid_series,
     retention,
 )
@@ -138,38 +138,6 @@ def percent_change(change: float | None) -> str:
     return "—" if change is None else f"{change * 100:+.1f}%"
 
 
-def stage_reason(h: Health) -> str:
-    """Why the stage is what it is: the rule of DESIGN.md §4 that matched, and for a
-    decline which of its two tests failed."""
-    if h.stage == "dormant":
-        return _("No activity in the last 7 days.")
-    if h.stage == "budding":
-        return _("Younger than %(days)s days.") % {"days": settings.ANALYTICS_BUDDING_DAYS}
-    if h.stage == "decline":
-        drop = settings.ANALYTICS_DECLINE_DROP_PERCENT
-        share = settings.ANALYTICS_DECLINE_WAU_SHARE_PERCENT
-        reasons = []
-        if h.events_prev_28 and h.events_28 <= h.events_prev_28 * (1 - drop / 100):
-            reasons.append(
-                _(
-                    "Activity over the last 28 days fell by %(drop)s%% or more against the "
-                    "28 days before."
-                )
-                % {"drop": drop}
-            )
-        if h.members and h.wau < h.members * share / 100:
-            reasons.append(
-                _("Fewer than %(share)s%% of the members were active in the last 7 days.")
-                % {"share": share}
-            )
-        return " ".join(reasons)
-    if h.stage == "growth":
-        return _("Members grew by %(growth)s%% or more over the last 28 days.") % {
-            "growth": settings.ANALYTICS_GROWTH_PERCENT
-        }
-    return _("Active, neither growing fast nor declining.")
-
-
 # --- Tables beside the charts ---------------------------------------------------------------
 
 
@@ -203,7 +171,7 @@ def lifecycle_rows(weeks, link: Callable[[dict], str]) -> list[dict]:
                     "count": getattr(week, group),
                     "url": link({"week": week.week.isoformat(), "group": group}),
                 }
-                for group in ("new", "returning", "resurrecting", "dormant")
+                for group in LIFECYCLE_GROUPS
             ],
         }
         for week in weeks
@@ -245,7 +213,6 @@ def _page_context(request: HtmxHttpRequest, community: Community, form: RangeFor
             "compare_day": before.day,
             "indicators": indicator_rows(now, before),
             "stage": stage,
-            "stage_reason": stage_reason(stage),
             "events_change": percent_change(stage.events_change),
             "members_change": percent_change(stage.members_change),
             "wau_share": IndicatorRow.show(stage.wau_share, "share"),
@@ -301,12 +268,6 @@ def _active_in_week(community: Community, week: date) -> Exists:
     )
 
 
-def _active_before(community: Community, day: date) -> Exists:
-    return Exists(
-        MemberDay.objects.filter(community=community, member_id=OuterRef("member_id"), day__lt=day)
-    )
-
-
 def drilldown_memberships(
     *,
     community: Community,
@@ -319,9 +280,8 @@ def drilldown_memberships(
     query (from ``MemberDay`` and ``Membership``, as the rollups count them).
 
     ``cohort`` (a Monday): who joined that week; with ``offset`` k, those of them active
-    in week cohort + k. ``week`` P and ``group``: new (first activity ever in P),
-    returning (active in P and P−1), resurrecting (active in P, not in P−1, active
-    before), dormant (active in P−1, not in P).
+    in week cohort + k. ``week`` P and ``group``: the group's members by
+    ``metrics.LIFECYCLE_RULES``, the definition the lifecycle rollup counts by.
     """
     memberships = Membership.objects.filter(community=community)
     if cohort is not None:
@@ -333,23 +293,9 @@ def drilldown_memberships(
                 _active_in_week(community, cohort + timedelta(weeks=offset))
             )
     elif week is not None:
-        previous = week - timedelta(weeks=1)
-        now_active = _active_in_week(community, week)
-        was_active = _active_in_week(community, previous)
-        if group == "new":
-            memberships = memberships.filter(now_active).exclude(_active_before(community, week))
-        elif group == "returning":
-            memberships = memberships.filter(now_active, was_active)
-        elif group == "resurrecting":
-            memberships = (
-                memberships.filter(now_active)
-                .exclude(was_active)
-                .filter(_active_before(community, previous))
-            )
-        elif group == "dormant":
-            memberships = memberships.filter(was_active).exclude(now_active)
-        else:
-            raise ValueError(group)
+        memberships = memberships.filter(
+            *lifecycle_conditions(community=community, week=week, group=group)
+        )
     else:
         return []
     return list(

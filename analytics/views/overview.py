@@ -71,8 +71,6 @@ def _table_row(row: selectors.OverviewRow) -> dict:
         "community": row.community,
         "health": row.health,
         "mainstream_percent": percent(row.health.mainstream_share),
-        "events_change_percent": percent(row.health.events_change),
-        "wau_share_percent": percent(row.health.wau_share),
         "sparkline_points": sparkline_points(
             values, width=SPARKLINE_WIDTH, height=SPARKLINE_HEIGHT
         ),
@@ -159,10 +157,6 @@ def overview_csv(request: HtmxHttpRequest):
     writer.writerow(CSV_HEADER)
     for row in overview.rows:
         community, health = row.community, row.health
-        if not health.activation_known:
-            activation = "unknown"
-        else:
-            activation = "activated" if health.activated else "at_risk"
         writer.writerow(
             [
                 neutralise(community.name),
@@ -176,7 +170,7 @@ def overview_csv(request: HtmxHttpRequest):
                 health.events_28,
                 health.events_prev_28,
                 "yes" if health.silent else "no",
-                activation,
+                health.activation_status,
                 health.last_activity_at.isoformat() if health.last_activity_at else "",
             ]
         )

@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 from activities.importers.base import IncomingEvent
 from activities.ingest import ingest_events
 from activities.models import MEMBERSHIP_KINDS, ActivityKind, EventSource
+from analytics.metrics import LIFECYCLE_GROUPS
 from analytics.models import CommunityDay, CommunityWeek
 from analytics.rollups import monday, rollups_refresh_touched
+from analytics.views.community import drilldown_memberships
 from communities.models import Community
 from tests.analytics.scenarios import TODAY
 from tests.factories import CommunityFactory
@@ -150,3 +152,40 @@ def test_last_day_figures_match_the_raw_events(frozen_today, zone, raw):
     assert row.mainstream == sum(len(d & month) >= 4 for d in days.values())
     assert row.events == today_events
     assert row.members == len(present)
+
+
+def expected_lifecycle_members(events, tz: ZoneInfo, week: date) -> dict[str, set[str]]:
+    """DESIGN.md §4 again, word for word, as the members of each group."""
+    weeks = {m: {monday(d) for d in days} for m, days in active_days(events, tz).items()}
+    previous = week - timedelta(weeks=1)
+    groups: dict[str, set[str]] = {g: set() for g in LIFECYCLE_GROUPS}
+    for member, active_weeks in weeks.items():
+        in_p, in_prev = week in active_weeks, previous in active_weeks
+        if min(active_weeks) == week:
+            groups["new"].add(member)
+        if in_p and in_prev:
+            groups["returning"].add(member)
+        if in_p and not in_prev and any(w < previous for w in active_weeks):
+            groups["resurrecting"].add(member)
+        if in_prev and not in_p:
+            groups["dormant"].add(member)
+    return groups
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(zone=st.sampled_from(ZONES), raw=st.lists(raw_event, min_size=1, max_size=60))
+def test_lifecycle_drilldown_lists_the_members_the_rollup_counts(frozen_today, zone, raw):
+    """The lifecycle bars and the members listed behind them share one definition."""
+    community, events = build(zone, raw)
+    tz = ZoneInfo(zone)
+    for row in CommunityWeek.objects.filter(community=community):
+        expected = expected_lifecycle_members(events, tz, row.week)
+        for group in LIFECYCLE_GROUPS:
+            listed = drilldown_memberships(community=community, week=row.week, group=group)
+            names = {membership.member.display_name for membership in listed}
+            assert names == expected[group], (row.week, group)
+            assert len(listed) == getattr(row, group), (row.week, group)
