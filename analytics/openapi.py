@@ -4,8 +4,6 @@ Path parameters carry the URLconf's names (``community_slug``, ``metric``), and 
 schemas list exactly the keys ``analytics.serializers`` writes; tests check both.
 """
 
-from django.conf import settings
-
 from analytics.metrics import INTERVALS, STAGE_RULES
 from analytics.serializers import CSV_METRICS
 
@@ -352,8 +350,8 @@ def document() -> dict:
             ),
         },
         "servers": [{"url": "/api/v1"}],
-        # Either one: a token, or (to explore in a browser) a signed-in session.
-        "security": [{"bearer": []}, {"session": []}],
+        # A token only: no session cookie authenticates the API (analytics/api.py).
+        "security": [{"bearer": []}],
         "paths": PATHS,
         "components": {
             "securitySchemes": {
@@ -361,12 +359,6 @@ def document() -> dict:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "An API token, `coa_…`.",
-                },
-                "session": {
-                    "type": "apiKey",
-                    "in": "cookie",
-                    "name": settings.SESSION_COOKIE_NAME,
-                    "description": "The session of a signed-in browser.",
                 },
             },
             "schemas": SCHEMAS,

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from communities import services
 from communities.models import Community, Organization, Staff, User
 
 admin.site.register(User, UserAdmin)
@@ -26,3 +27,8 @@ class CommunityAdmin(admin.ModelAdmin):
     list_display = ["name", "organization", "platform", "archived"]
     list_filter = ["platform", "archived", "organization"]
     search_fields = ["name", "slug"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:  # a community added here gets what community_create gives
+            services.community_set_up(community=obj)

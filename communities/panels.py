@@ -1,16 +1,19 @@
-"""What higher apps contribute to the communities pages, without communities importing them.
+"""What higher apps contribute to communities, without communities importing them.
 
 Dependencies run one way (analytics → activities → members → communities), yet the
-community page shows the member pyramid and the matrix shows member counts. So the higher
-app registers, in its ``AppConfig.ready``:
+community page shows the member pyramid, the matrix shows member counts and a new
+community needs its tier ladder. So the higher app registers, in its ``AppConfig.ready``:
 
 - *panels* for the community detail page: a template and a function that builds its
   context from the request and the community (``register_panel``);
 - the *member count provider*: community ids in, present members per id out
-  (``register_member_count_provider``).
+  (``register_member_count_provider``);
+- *setup steps*: what a new community gets from the higher app (members: the default
+  ladder), run by ``communities.services.community_create`` inside its transaction
+  (``register_setup_step``).
 
 Communities only ever calls what was registered; with nothing registered the pages
-simply show no panels and no counts.
+simply show no panels and no counts, and a new community is just its row.
 """
 
 from collections.abc import Callable, Iterable
@@ -22,6 +25,7 @@ from communities.models import Community
 
 PanelContext = Callable[[HttpRequest, Community], dict | None]
 MemberCountProvider = Callable[[list[int]], dict[int, int]]
+SetupFunction = Callable[[Community], object]
 
 
 @dataclass(frozen=True)
@@ -101,3 +105,28 @@ def member_counts(community_ids: Iterable[int]) -> dict[int, int] | None:
         return {}
     counts = MEMBER_COUNT_PROVIDER(ids)
     return {pk: counts.get(pk, 0) for pk in ids}
+
+
+# --- Setup steps of a new community ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    """Work a higher app does on every new community, in the transaction that creates it
+    (so the community never exists without it). ``run`` gets the saved community."""
+
+    key: str
+    run: SetupFunction
+    order: int = 100
+
+
+_SETUP_STEPS: dict[str, SetupStep] = {}
+
+
+def register_setup_step(step: SetupStep) -> None:
+    """Add (or, under the same key, replace) a step run for every new community."""
+    _SETUP_STEPS[step.key] = step
+
+
+def registered_setup_steps() -> list[SetupStep]:
+    return sorted(_SETUP_STEPS.values(), key=lambda step: (step.order, step.key))

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from communities.models import Community, Connector, Organization, Programme, Rule, RuleKind, Staff
+from communities.panels import registered_setup_steps
 
 BASIC_COMMUNITY_FIELDS = ("name", "slug", "platform", "time_zone", "created_on", "archived")
 # The positioning card (社群定位): goal, funnel role, 5W1H, size and dates.
@@ -114,6 +115,7 @@ def community_slug_suggest(*, organization: Organization, name: str) -> str:
     return f"{base}-{n}"
 
 
+@transaction.atomic
 def community_create(
     *,
     organization: Organization,
@@ -125,9 +127,10 @@ def community_create(
     archived: bool = False,
     **details: Any,
 ) -> Community:
-    """Add a community. ``details`` are positioning, ladder and rule-text fields
-    (POSITIONING_FIELDS, LADDER_FIELDS, RULE_TEXT_FIELDS); ``None`` keeps the default.
-    The announcement language matters at creation: the default ladder is named in it."""
+    """Add a community, set up by every app in the same transaction (``community_set_up``).
+    ``details`` are positioning, ladder and rule-text fields (POSITIONING_FIELDS,
+    LADDER_FIELDS, RULE_TEXT_FIELDS); ``None`` keeps the default. The announcement language
+    matters at creation: the default ladder is named in it."""
     unknown = set(details) - {*POSITIONING_FIELDS, *LADDER_FIELDS, *RULE_TEXT_FIELDS}
     if unknown:
         raise ValueError(f"Not settable on creation: {sorted(unknown)}")
@@ -148,7 +151,17 @@ def community_create(
     _check_slug(community.slug)
     community.full_clean()
     community.save()
+    community_set_up(community=community)
     return community
+
+
+def community_set_up(*, community: Community) -> None:
+    """What every new community gets from the apps above this one (their registered setup
+    steps, e.g. the members app's default tier ladder), inside the caller's transaction.
+    ``community_create`` runs it; so does the admin when it adds a community."""
+    with transaction.atomic():
+        for step in registered_setup_steps():
+            step.run(community)
 
 
 def _fields_update(instance, data: dict, allowed: Iterable[str], *, stamp: str | None = None):

@@ -8,8 +8,7 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         from communities.permissions import URL_OBJECT_RESOLVERS
-        from members import signals  # noqa: F401
         from members.access import RESOLVERS
 
         URL_OBJECT_RESOLVERS.update(RESOLVERS)
-        from members import panels  # noqa: F401  (registers the community page's panels)
+        from members import panels  # noqa: F401  (registers the panels and the ladder step)

@@ -14,7 +14,6 @@ from django.db import connection
 
 from communities.models import Community, Organization
 from members.models import Member, Membership, MembershipStatus, PlatformHandle
-from members.services import tiers_create_default
 
 CHUNK = 500  # ids per IN (…) list: well under every backend's parameter limit
 
@@ -93,9 +92,7 @@ def memberships_ensure(*, community: Community, first_seen: Mapping[int, date]) 
     missing = [member_id for member_id in first_seen if member_id not in existing]
     if not missing:
         return 0
-    bottom = community.tiers.order_by("rank").first()
-    if bottom is None:
-        bottom = min(tiers_create_default(community=community), key=lambda t: t.rank)
+    bottom = community.tiers.order_by("rank").first()  # the ladder came with the community
     created = Membership.objects.bulk_create(
         [
             Membership(

@@ -172,8 +172,7 @@ def seed_members(*, organization: Organization, staff_user) -> dict[str, int]:
             "design-guild",
             "sg-founders",
         }
-        ladder = services.tiers_create_default(community=community)
-        ladder.sort(key=lambda tier: tier.rank)
+        ladder = list(community.tiers.order_by("rank"))  # made with the community
         encouraged, forbidden = _demo_rules(community)
         today = community.local_today()
         age = (today - community.created_on).days

@@ -1,4 +1,5 @@
-"""The members' panels on the community page, and member counts for the matrix.
+"""The members' panels on the community page, member counts for the matrix, and the
+default tier ladder every new community gets.
 
 Communities cannot import members (DESIGN.md §1), so members registers these with
 ``communities.panels`` when the app is ready (MembersConfig.ready imports this module).
@@ -9,12 +10,19 @@ from django.db.models import Count, Q
 from django.http import HttpRequest
 
 from communities.models import Community
-from communities.panels import Panel, register_member_count_provider, register_panel
+from communities.panels import (
+    Panel,
+    SetupStep,
+    register_member_count_provider,
+    register_panel,
+    register_setup_step,
+)
 from communities.permissions import Capability, has_capability
 from members.figures import pyramid_figure
 from members.forms_squads import SquadForm
 from members.models import PRESENT_STATUSES, Squad, Violation
 from members.selectors import community_member_counts, tier_pyramid
+from members.services import tiers_create_default
 
 RECENT_VIOLATIONS = 10
 
@@ -90,3 +98,11 @@ register_panel(
     )
 )
 register_member_count_provider(member_counts)
+
+
+def give_the_default_ladder(community: Community) -> None:
+    # Every community has a pyramid from day one: the default four-level ladder.
+    tiers_create_default(community=community)
+
+
+register_setup_step(SetupStep(key="members.ladder", run=give_the_default_ladder, order=10))

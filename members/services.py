@@ -315,11 +315,8 @@ def membership_create(
     status: str = MembershipStatus.ACTIVE,
     roles: Iterable[str] = (),
 ) -> Membership:
-    # Every community gets its ladder when it is created (members/signals.py); the
-    # fallback covers communities loaded raw, e.g. from fixtures.
+    # Every community has its ladder from creation (community_create's setup steps).
     bottom = community.tiers.order_by("rank").first()
-    if bottom is None:
-        bottom = min(tiers_create_default(community=community), key=lambda t: t.rank)
     membership = Membership(
         community=community,
         member=member,

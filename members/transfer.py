@@ -39,7 +39,8 @@ row per membership::
 Values (``wechat``, ``active``, ``admin``, ``interest``) are accepted in any case, as are
 their labels in the user's language. The header is row 1, so the first member is row 2,
 as a spreadsheet numbers them. An import with any invalid row writes nothing and reports
-every problem found, row by row. Files over 5 MB or over 20,000 rows are refused.
+every problem found, row by row. Files over ``MAX_BYTES`` (5 MB) or ``MAX_ROWS`` (2,000)
+rows are refused.
 
 Formula injection: a cell that would start with ``= + - @``, a tab, a carriage return or
 NUL (after any leading single quotes) is written with one more leading single quote, so
@@ -52,13 +53,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import TextChoices
 from django.http import HttpResponse
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -98,6 +99,17 @@ MAX_BYTES = 5 * 1024 * 1024
 # wait for the Celery import pipeline of the ingestion issue.
 MAX_ROWS = 2_000
 MAX_POINTS = 10_000_000
+
+
+def import_limits() -> dict[str, str]:
+    """``MAX_BYTES`` and ``MAX_ROWS`` as the page and the messages say them (in MB, and
+    with the language's digit grouping): one source for the numbers, the constants."""
+    return {
+        "megabytes": str(MAX_BYTES // (1024 * 1024)),
+        "rows": number_format(MAX_ROWS, force_grouping=True),
+    }
+
+
 # What a spreadsheet may read as the start of a formula (OWASP "CSV injection").
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 BOM = "\ufeff"
@@ -105,9 +117,13 @@ BOM = "\ufeff"
 
 def csv_download(filename: str) -> tuple[HttpResponse, "csv._writer"]:
     """An attachment response that starts with a BOM (so Excel reads UTF-8, Chinese
-    names included) and a csv writer on it; every CSV download goes through here."""
+    names included) and a csv writer on it; every CSV download goes through here.
+
+    Never stored by a browser or proxy cache (``Cache-Control: no-store``, private): the
+    files hold members' names and an organisation's figures."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    add_never_cache_headers(response)
     response.write(BOM)
     return response, csv.writer(response)
 
@@ -166,14 +182,13 @@ def membership_row(membership: Membership) -> list[str]:
     ]
 
 
-def members_csv_write(*, memberships: Iterable[Membership], out: IO[str]) -> None:
-    """Write the memberships to ``out`` as CSV: BOM, header, one neutralised row each.
+def members_csv_write(*, memberships: Iterable[Membership], writer: "csv._writer") -> None:
+    """Write the memberships with ``writer`` (``csv_download``'s): the header, then one
+    neutralised row each.
 
     ``memberships`` should come from ``selectors.membership_list`` (it joins and
     prefetches what a row needs, so the export costs a constant number of queries).
     """
-    out.write(BOM)
-    writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for membership in memberships:
         writer.writerow([neutralise(cell) for cell in membership_row(membership)])
@@ -269,7 +284,7 @@ def _choices_text(choices: type[TextChoices]) -> str:
 def _read_text(file) -> str:
     too_big = _Rejected(
         _("The file is larger than %(max)s MB. Split it into smaller files.")
-        % {"max": MAX_BYTES // (1024 * 1024)}
+        % {"max": import_limits()["megabytes"]}
     )
     if (getattr(file, "size", None) or 0) > MAX_BYTES:
         raise too_big
@@ -307,7 +322,7 @@ def _read_records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
             if len(records) == MAX_ROWS:
                 raise _Rejected(
                     _("The file has more than %(max)s member rows. Split it into smaller files.")
-                    % {"max": number_format(MAX_ROWS, force_grouping=True)}
+                    % {"max": import_limits()["rows"]}
                 )
             records.append((number, cells))
     except csv.Error as error:
@@ -620,8 +635,6 @@ def members_import_csv(*, community: Community, file, by) -> ImportResult:
     result = ImportResult()
     try:
         with transaction.atomic():
-            # The ladder exists before tiers are checked (an older community may lack one).
-            services.tiers_create_default(community=community)
             rows, result.errors = members_csv_parse(community=community, file=file)
             if result.errors:
                 transaction.set_rollback(True)

@@ -2,6 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from communities.models import Community, Organization, Platform, Role, Staff
+from communities.services import community_create
 from members.models import Member, Membership
 
 
@@ -34,6 +35,8 @@ class StaffFactory(factory.django.DjangoModelFactory):
 
 
 class CommunityFactory(factory.django.DjangoModelFactory):
+    """A community made the production way (``community_create``): with its tier ladder."""
+
     class Meta:
         model = Community
 
@@ -41,6 +44,10 @@ class CommunityFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Community {n}")
     slug = factory.Sequence(lambda n: f"community-{n}")
     platform = Platform.WECHAT
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return community_create(*args, **kwargs)
 
 
 class MemberFactory(factory.django.DjangoModelFactory):
