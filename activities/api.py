@@ -1,9 +1,11 @@
 """``POST /api/v1/ingest/<connector_id>/events``: chat bots send signed batches.
 
 Answers (always JSON, never a 500 for any input):
-202 counts · 400 ``{"errors": [...]}`` (nothing written) · 401 bad or missing signature,
-stale timestamp, unknown or revoked connector · 413 body or batch too large · 429 over
-the connector's rate (``Retry-After``).
+202 counts · 400 ``{"errors": [...]}`` (nothing written), or a ``Content-Length`` that is
+not a number · 401 bad or missing signature, stale timestamp, unknown or revoked
+connector · 409 the community is archived · 413 body or batch too large · 415 a body
+that is not ``application/json`` (UTF-8) · 429 over the connector's rate
+(``Retry-After``).
 """
 
 import re
@@ -22,6 +24,7 @@ from activities.webhook import TooManyEvents, parse_payload, signature_valid
 from communities.models import Connector
 
 CONNECTOR_ID = re.compile(r"[0-9a-f]{1,32}")
+JSON_CHARSETS = {None, "utf-8", "utf8"}  # the body is decoded as UTF-8, nothing else
 
 
 def _answer(status: int, message: str, **extra) -> JsonResponse:
@@ -48,14 +51,21 @@ def _over_rate(connector: Connector, now: float) -> int:
 def ingest(request, connector_id: str):
     now = time.time()
     declared = request.META.get("CONTENT_LENGTH") or "0"
-    if not (declared.isascii() and declared.isdigit()) or (
-        int(declared) > settings.INGEST_MAX_BODY_BYTES
-    ):
+    if not (declared.isascii() and declared.isdigit()):
+        return _answer(400, _("The Content-Length header must be a whole number of bytes."))
+    if int(declared) > settings.INGEST_MAX_BODY_BYTES:
         return _answer(
             413,
             _("The body is larger than %(limit)s KB.")
             % {"limit": settings.INGEST_MAX_BODY_BYTES // 1024},
         )
+    # An empty body has no type to check: it is answered as any other bad batch.
+    charset = request.content_params.get("charset")
+    if int(declared) and (
+        request.content_type.lower() != "application/json"
+        or (charset.lower() if charset else None) not in JSON_CHARSETS
+    ):
+        return _answer(415, _("Send the events as JSON: “Content-Type: application/json”."))
     body = request.body
     if len(body) > settings.INGEST_MAX_BODY_BYTES:
         return _answer(413, _("The body is too large."))
@@ -74,6 +84,13 @@ def ingest(request, connector_id: str):
         now=now,
     ):
         return _answer(401, _("Missing or invalid signature, or a stale timestamp."))
+    if connector.community.archived:
+        # 409, not 410: archiving is undone by unticking "archived" on the community's
+        # form, so the refusal lasts only as long as that state (410 means for good); not
+        # 401/403 either, since the bot's credentials are fine and the signature proved it.
+        return _answer(
+            409, _("This community is archived and takes no new events; unarchive it first.")
+        )
     retry_after = _over_rate(connector, now)
     if retry_after:
         response = _answer(429, _("Too many requests for this connector; slow down."))

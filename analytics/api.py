@@ -1,9 +1,11 @@
 """The read-only metrics API under ``/api/v1/`` (documented by ``openapi.json``).
 
-Who: ``Authorization: Bearer <key>`` (an ``ApiToken``, see ``communities.tokens``), or a
-signed-in browser session, so the documents can be explored in a browser. Either way the
-caller acts as one staff member, with that member's current role and communities: the
-``VIEW_ANALYTICS`` capability, and only ``communities_for(staff)``.
+Who: ``Authorization: Bearer <key>`` (an ``ApiToken``, see ``communities.tokens``), and
+nothing else: a browser's session cookie does not authenticate here. That is what makes
+the views' CSRF exemption safe (a cross-site request carries cookies, never the bearer
+key), and it lets a POST get the API's JSON 405 rather than Django's HTML CSRF page. The
+caller acts as the token's staff member, with that member's current role and
+communities: the ``VIEW_ANALYTICS`` capability, and only ``communities_for(staff)``.
 
 Answers (always JSON except the CSV downloads; never a 500 for any input):
 200 · 400 ``{"errors": [...]}`` for bad parameters, in the request's language ·
@@ -21,11 +23,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
 from analytics import openapi, selectors, serializers
 from analytics.metrics import INTERVALS
 from communities.models import Community, Staff
-from communities.permissions import Capability, communities_for, current_staff, has_capability
+from communities.permissions import Capability, communities_for, has_capability
 from communities.tokens import authenticate
 from communities.validators import BoundedDateField, validate_date_in_range
 from members.transfer import csv_download
@@ -109,23 +112,22 @@ def _not_found() -> HttpResponse:
 
 
 def api_staff(request: HttpRequest) -> Staff | None:
-    """The staff member a request acts as: its bearer token's, else its session's.
-
-    A request that sends an ``Authorization`` header is judged by it alone, so a bad
-    token is refused even from a browser that is signed in."""
+    """The staff member a request acts as: its bearer token's; never its session's."""
     header = request.headers.get("Authorization")
-    if header is not None:
-        scheme, _space, key = header.strip().partition(" ")
-        return authenticate(key.strip()) if scheme.lower() == "bearer" else None
-    if request.user.is_authenticated:
-        return current_staff(request)
-    return None
+    if header is None:
+        return None
+    scheme, _space, key = header.strip().partition(" ")
+    return authenticate(key.strip()) if scheme.lower() == "bearer" else None
 
 
 def api_view(capability: Capability | None = Capability.VIEW_ANALYTICS) -> Callable:
-    """GET only; with a capability, a token or session of a staff member who has it."""
+    """GET only; with a capability, the bearer token of a staff member who has it.
+
+    CSRF-exempt: no cookie authenticates here (``api_staff``), and nothing but GET is
+    served, so a forged cross-site request can neither act nor read as anyone."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if request.method not in ("GET", "HEAD"):

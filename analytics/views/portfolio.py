@@ -3,7 +3,6 @@
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -76,7 +75,6 @@ def portfolio(request: HtmxHttpRequest):
 
 
 @require_GET
-@never_cache
 @staff_required(Capability.EXPORT_DATA)
 def portfolio_csv(request: HtmxHttpRequest):
     """The portfolio table as CSV (UTF-8 with a BOM for Excel; the header stays English)."""

@@ -5,10 +5,10 @@ import page.
 """
 
 from django import forms
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from communities.models import Community, Platform
@@ -21,16 +21,19 @@ from members.models import MemberRole, MembershipStatus, Tag, TagKind
 SUMMARY_SESSION_KEY = "members_import_summary"
 
 
+def _limits_help() -> str:
+    return _("At most %(megabytes)s MB and %(rows)s rows.") % transfer.import_limits()
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("CSV file"),
-        help_text=gettext_lazy("At most 5 MB and 20,000 rows."),
+        help_text=lazy(_limits_help, str)(),  # in the language of each request
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
 
 @require_GET
-@never_cache
 @staff_required(Capability.EXPORT_DATA)
 def member_export(request: HtmxHttpRequest, community: Community):
     """The community's members as CSV; the members list's filters apply when given."""
@@ -42,10 +45,8 @@ def member_export(request: HtmxHttpRequest, community: Community):
     filters = form.filters()
     filters.community = community  # whatever the query string says
     memberships = selectors.membership_list(staff=request.staff, filters=filters)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = transfer.export_filename(community=community)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    transfer.members_csv_write(memberships=memberships, out=response)
+    response, writer = transfer.csv_download(transfer.export_filename(community=community))
+    transfer.members_csv_write(memberships=memberships, writer=writer)
     return response
 
 
@@ -90,5 +91,6 @@ def member_import(request: HtmxHttpRequest, community: Community):
             "roles": MemberRole.values,
             "tag_kinds": TagKind.values,
             "tiers": list(community.tiers.order_by("rank")),
+            "limits": transfer.import_limits(),
         },
     )

@@ -25,14 +25,19 @@ from hypothesis import strategies as st
 from activities.models import ActivityEvent, ActivityKind, EventSource
 from activities.webhook import sign
 from communities.models import Connector, Platform
-from communities.services import connector_create, connector_revoke, connector_rotate
+from communities.services import (
+    community_update,
+    connector_create,
+    connector_revoke,
+    connector_rotate,
+)
 from members.models import Member, Membership, MembershipStatus, PlatformHandle
 
 pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PLUS_EIGHT = timezone(timedelta(hours=8))
-STATUSES = {202, 400, 401, 413, 429}
+STATUSES = {202, 400, 401, 413, 429}  # and 409 for an archived community, 415 for non-JSON
 
 
 # --- Helpers -----------------------------------------------------------------------------
@@ -73,6 +78,7 @@ def post(
     signature: str | None = None,
     headers: dict | None = None,
     client: Client | None = None,
+    content_type: str = "application/json",
 ):
     """POST ``body`` signed with ``secret`` at ``timestamp`` (now by default)."""
     client = client or Client(enforce_csrf_checks=True)
@@ -85,9 +91,7 @@ def post(
         all_headers["X-CommunityOps-Signature"] = signature
     all_headers.update(headers or {})
     all_headers = {name: value for name, value in all_headers.items() if value is not None}
-    return client.post(
-        url(connector_id), data=body, content_type="application/json", headers=all_headers
-    )
+    return client.post(url(connector_id), data=body, content_type=content_type, headers=all_headers)
 
 
 def send(connector: Connector, secret: str, payload, **kwargs):
@@ -680,8 +684,8 @@ def test_a_large_body_is_refused_before_the_signature_is_checked(connector, sett
     assert response.status_code == 413
 
 
-@pytest.mark.parametrize("declared", ["abc", "-1", "1.5"])
-def test_a_malformed_content_length_is_refused(connector, secret, declared):
+@pytest.mark.parametrize("declared", ["abc", "-1", "1.5", "²", "1e3", " "])
+def test_a_malformed_content_length_is_a_400_that_says_so(connector, secret, declared):
     body = encode({"events": [event(1)]})
 
     response = Client().post(
@@ -692,21 +696,75 @@ def test_a_malformed_content_length_is_refused(connector, secret, declared):
         CONTENT_LENGTH=declared,
     )
 
-    assert response.status_code == 413
+    assert response.status_code == 400
+    assert "Content-Length" in response.json()["detail"]
+    assert "larger" not in response.json()["detail"]
+    assert_nothing_written()
 
 
-def test_a_content_length_of_non_ascii_digits_is_refused(connector, secret):
-    body = encode({"events": [event(1)]})
+# --- Content type ------------------------------------------------------------------------
 
-    response = Client().post(
-        url(connector.public_id),
-        data=body,
-        content_type="application/json",
-        headers={"X-CommunityOps-Timestamp": "0", "X-CommunityOps-Signature": "v1="},
-        CONTENT_LENGTH="²",
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/jsonp",
+        "application/json; charset=latin-1",
+        "",
+    ],
+)
+def test_a_body_that_is_not_json_is_a_415(connector, secret, content_type):
+    response = post(
+        # ASCII (escaped Chinese), so the test client can send it in any charset.
+        json.dumps({"events": [event(1)]}).encode("ascii"),
+        connector_id=connector.public_id,
+        secret=secret,
+        content_type=content_type,
     )
 
-    assert response.status_code in {400, 401, 413}
+    assert response.status_code == 415
+    assert "application/json" in response.json()["detail"]
+    assert_nothing_written()
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/json; charset=utf-8", "Application/JSON; charset=UTF-8"],
+)
+def test_json_with_or_without_its_charset_is_accepted(connector, secret, content_type):
+    response = post(
+        encode({"events": [event(1)]}),
+        connector_id=connector.public_id,
+        secret=secret,
+        content_type=content_type,
+    )
+
+    assert response.status_code == 202, response.content
+
+
+# --- Archived communities ----------------------------------------------------------------
+
+
+def test_an_archived_community_takes_no_events(community_a, connector, secret):
+    community_update(community=community_a, data={"archived": True})
+    response = send(connector, secret, {"events": [event(1)]})
+
+    assert response.status_code == 409
+    assert "archived" in response.json()["detail"]
+    assert_nothing_written()
+    # Unarchived, the same bot's batch is stored again.
+    community_update(community=community_a, data={"archived": False})
+    assert send(connector, secret, {"events": [event(1)]}).status_code == 202
+
+
+def test_an_archived_community_is_not_revealed_without_a_signature(community_a, connector):
+    community_update(community=community_a, data={"archived": True})
+    response = post(encode({"events": [event(1)]}), connector_id=connector.public_id)
+
+    assert response.status_code == 401
 
 
 class DrivenClock:

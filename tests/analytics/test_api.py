@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, reverse
 from django.utils import timezone
@@ -143,19 +144,37 @@ def test_a_token_works_and_records_its_use_at_most_once_a_minute(client, reading
     assert token.last_used_at > first_use - timedelta(minutes=1)
 
 
-def test_a_signed_in_browser_session_works_but_a_bad_header_still_fails(
-    client_for, manager_a, reading
+@pytest.mark.parametrize(("name", "kwargs"), ENDPOINTS, ids=[n for n, _ in ENDPOINTS])
+def test_a_signed_in_browser_session_does_not_authenticate(
+    client_for, manager_a, owner_a, reading, name, kwargs
 ):
-    client = client_for(manager_a)
-    assert get(client, "communities").status_code == 200
+    # The API is CSRF-exempt; that is safe only because no cookie acts as anyone here.
+    client = client_for(owner_a)
+    response = client.get(reverse(f"api:{name}", kwargs=kwargs))
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
     assert get(client, "communities", "coa_wrong").status_code == 401
+    # With a token, the token decides, whoever's session the browser holds.
+    key = api_token_create(staff=manager_a, name="BI")[1]
+    assert get(client, "communities", key).status_code == 200
 
 
-def test_only_get(client, reading, key):
-    url = reverse("api:communities")
-    response = client.post(url, headers={"authorization": f"Bearer {key}"})
-    assert response.status_code == 405
-    assert response.json()["detail"]
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_only_get_and_other_methods_get_the_json_405_not_the_csrf_page(
+    reading, key, owner_a, method, signed_in
+):
+    client = Client(enforce_csrf_checks=True)  # as a browser or script meets it
+    if signed_in:
+        client.force_login(owner_a.user)
+    for name, kwargs in [*ENDPOINTS, ("openapi", {})]:
+        url = reverse(f"api:{name}", kwargs=kwargs)
+        for headers in ({"authorization": f"Bearer {key}"}, {}):
+            response = getattr(client, method)(url, headers=headers)
+            assert response.status_code == 405, (url, headers)
+            assert response["Content-Type"].startswith("application/json")
+            assert response.json()["detail"]
+            assert response["Allow"] == "GET, HEAD"
 
 
 def test_a_role_without_analytics_is_403(client, reading, moderator_a, org_b):

@@ -638,3 +638,19 @@ def test_a_write_that_fails_late_rolls_back_the_rows_already_written(
         "This community already has a squad of that name."
     ]
     assert counts() == before
+
+
+@pytest.mark.parametrize(
+    ("language", "limit", "patched"), [("en", "2,000", "1,234"), ("zh-hans", "2000", "1234")]
+)
+def test_the_import_page_states_the_limits_the_import_applies(
+    client_for, owner_a, community_a, monkeypatch, language, limit, patched
+):
+    client = client_for(owner_a)
+    page = client.get(import_url(community_a), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert "20,000" not in page and "20000" not in page
+    assert page.count(limit) == 2  # the file field's help and the format's limits
+    # The page reads the constant the import checks.
+    monkeypatch.setattr(transfer, "MAX_ROWS", 1234)
+    page = client.get(import_url(community_a), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert page.count(patched) == 2 and limit not in page
