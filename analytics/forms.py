@@ -12,7 +12,7 @@ from analytics.metrics import STAGES
 from analytics.rollups import COHORT_WEEKS, monday
 from analytics.selectors import DEFAULT_OVERVIEW_SORT, OVERVIEW_SORTS, OverviewFilters
 from communities.models import FunnelRole, Platform, Programme, Staff
-from communities.validators import BoundedDateField, date_in_range
+from communities.validators import BoundedDateField, database_id, date_in_range
 from members.models import Tag
 
 # --- Overview and portfolio: filters of the list of communities -----------------------------
@@ -27,7 +27,7 @@ class PortfolioFilterForm(forms.Form):
     """``?programme=ID``: the organisation's programmes (one query for the choices)."""
 
     programme = forms.TypedChoiceField(
-        label=_("Programme"), required=False, coerce=int, empty_value=None
+        label=_("Programme"), required=False, coerce=database_id, empty_value=None
     )
 
     def __init__(self, *args, staff: Staff, **kwargs):

@@ -75,3 +75,22 @@ def database_id(value) -> int:
     if not 1 <= number <= DATABASE_ID_MAX:
         raise ValueError(value)
     return number
+
+
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A ``ModelMultipleChoiceField`` whose ids are checked with ``database_id`` before the
+    query: Django looks them up with ``pk__in``, which overflows on a number no key can
+    hold (single lookups are safe: Django turns those into an empty result)."""
+
+    def _check_values(self, value):
+        if self.to_field_name is None:
+            for pk in value:
+                try:
+                    database_id(pk)
+                except ValueError:
+                    raise ValidationError(
+                        self.error_messages["invalid_pk_value"],
+                        code="invalid_pk_value",
+                        params={"pk": pk},
+                    ) from None
+        return super()._check_values(value)

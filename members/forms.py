@@ -3,7 +3,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community, Platform, Rule, RuleKind
-from communities.validators import BoundedDateField, database_id
+from communities.validators import (
+    BoundedDateField,
+    BoundedModelMultipleChoiceField,
+    database_id,
+)
 from members.models import (
     DepositKind,
     MemberRole,
@@ -31,11 +35,17 @@ class MemberFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     community = forms.ChoiceField(label=_("Community"), required=False)
-    tier = forms.TypedChoiceField(label=_("Tier"), required=False, coerce=int, empty_value=None)
-    squad = forms.TypedChoiceField(label=_("Squad"), required=False, coerce=int, empty_value=None)
+    tier = forms.TypedChoiceField(
+        label=_("Tier"), required=False, coerce=database_id, empty_value=None
+    )
+    squad = forms.TypedChoiceField(
+        label=_("Squad"), required=False, coerce=database_id, empty_value=None
+    )
     role = forms.ChoiceField(label=_("Role"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
-    tag = forms.TypedChoiceField(label=_("Tag"), required=False, coerce=int, empty_value=None)
+    tag = forms.TypedChoiceField(
+        label=_("Tag"), required=False, coerce=database_id, empty_value=None
+    )
     inactive = forms.IntegerField(
         label=_("Inactive for at least (days)"), required=False, min_value=0, max_value=3650
     )
@@ -97,8 +107,12 @@ class BulkForm(forms.Form):
         label=_("Tag kind"), choices=TagKind.choices, initial=TagKind.OTHER, required=False
     )
     tag_name = forms.CharField(label=_("Tag"), max_length=60, required=False)
-    tier = forms.TypedChoiceField(label=_("Tier"), required=False, coerce=int, empty_value=None)
-    squad = forms.TypedChoiceField(label=_("Squad"), required=False, coerce=int, empty_value=None)
+    tier = forms.TypedChoiceField(
+        label=_("Tier"), required=False, coerce=database_id, empty_value=None
+    )
+    squad = forms.TypedChoiceField(
+        label=_("Squad"), required=False, coerce=database_id, empty_value=None
+    )
 
     def __init__(self, *args, tiers: list[Tier] = (), squads: list[Squad] = (), **kwargs):
         super().__init__(*args, **kwargs)
@@ -174,7 +188,7 @@ class MemberForm(forms.Form):
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    tags = forms.ModelMultipleChoiceField(
+    tags = BoundedModelMultipleChoiceField(
         label=_("Tags"),
         queryset=Tag.objects.none(),
         required=False,

@@ -60,7 +60,8 @@ def _queue_url(community: Community | None = None) -> str:
 
 def _back_to_queue(request: HtmxHttpRequest, form: DecisionForm) -> str:
     wanted = form.cleaned_data.get("next", "") if form.is_valid() else ""
-    if wanted and url_has_allowed_host_and_scheme(
+    # A path of this site only: anything else (even a relative "x") is not where we came from.
+    if wanted.startswith("/") and url_has_allowed_host_and_scheme(
         wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return wanted

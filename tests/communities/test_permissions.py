@@ -1,106 +1,19 @@
 """Tenancy and roles, checked over every URL the project has.
 
-The URL list is read from the URLconf at collection time, so a URL added by a later
-feature is covered without touching this file; a URL with a new kind of parameter fails
-until SAMPLE_KWARGS says which object of organisation B to point it at.
+The URL list is read from the URLconf at collection time (``tests/urlwalk.py``), so a URL
+added by a later feature is covered without touching this file; a URL with a new kind of
+parameter fails until ``sample_kwargs`` says which object of organisation B to point it at.
 """
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
-from activities.models import ImportRun
-from communities.models import Community, Connector, Programme, Role
+from communities.models import Community, Role
 from communities.permissions import ROLE_CAPABILITIES, Capability, staff_required
-from members.models import Application, Membership
-from tests.factories import CommunityFactory, MembershipFactory, StaffFactory, UserFactory
+from tests.factories import CommunityFactory, StaffFactory, UserFactory
+from tests.urlwalk import OBJECT_URLS, PRIVATE_URLS, sample_kwargs
 
 pytestmark = pytest.mark.django_db
-
-# URL names reachable without signing in, each for a reason.
-PUBLIC_URL_NAMES = {
-    "login",  # the way in
-    "set_language",  # the language switcher works on the login page too
-    "healthz",  # load-balancer probe; answers only {"status": "ok"}
-    "activities:api-ingest",  # chat bots: authenticated by HMAC signature (test_webhook.py)
-    # Scripts and BI tools: bearer-token authentication, 401 without (test_api.py).
-    "api:communities",
-    "api:metrics",
-    "api:metric-csv",
-    "api:portfolio",
-    "api:openapi",  # the API's public description
-}
-# Django's admin is for superusers only and has its own login (tested below).
-EXCLUDED_NAMESPACES = {"admin"}
-
-
-def iter_url_patterns(patterns=None, namespace=""):
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(pattern, URLResolver):
-            if pattern.namespace in EXCLUDED_NAMESPACES:
-                continue
-            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            yield from iter_url_patterns(pattern.url_patterns, inner)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield f"{namespace}{pattern.name}", pattern
-
-
-ALL_URLS = sorted(iter_url_patterns(), key=lambda item: item[0])
-PRIVATE_URLS = [(name, p) for name, p in ALL_URLS if name not in PUBLIC_URL_NAMES]
-OBJECT_URLS = [(name, p) for name, p in PRIVATE_URLS if p.pattern.converters]
-
-
-def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
-    """Values for a URL's parameters that point at objects around ``community``."""
-    sample = {
-        "community_slug": community.slug,
-        "programme_id": programme_of(community).pk,
-        "member_id": membership_of(community).member_id,
-        "membership_id": membership_of(community).pk,
-        "application_id": application_of(community).pk,
-        "import_id": import_of(community).pk,
-        "connector_pk": connector_of(community).pk,
-        "chart": "activity",
-    }
-    kwargs = {}
-    for kwarg in pattern.pattern.converters:
-        if kwarg not in sample:
-            pytest.fail(f"Add a sample value for URL parameter {kwarg!r} to this test.")
-        kwargs[kwarg] = sample[kwarg]
-    return kwargs
-
-
-def programme_of(community: Community) -> Programme:
-    programme, _ = Programme.objects.get_or_create(
-        organization=community.organization, name=f"{community.name} 矩阵"
-    )
-    return programme
-
-
-def membership_of(community: Community) -> Membership:
-    return Membership.objects.filter(community=community).first() or MembershipFactory(
-        community=community, member__display_name=f"{community.name} 的成员"
-    )
-
-
-def application_of(community: Community) -> Application:
-    return Application.objects.filter(community=community).first() or Application.objects.create(
-        community=community, display_name="申请人", platform="wechat", external_id="wxid_x"
-    )
-
-
-def import_of(community: Community) -> ImportRun:
-    return ImportRun.objects.filter(community=community).first() or ImportRun.objects.create(
-        organization=community.organization,
-        community=community,
-        format="csv",
-        original_name="聊天记录",
-    )
-
-
-def connector_of(community: Community) -> Connector:
-    return community.connectors.first() or Connector.objects.create(
-        community=community, name="机器人", platform="wechat", public_id=f"c{community.pk}x"
-    )
 
 
 def test_the_project_has_object_urls_to_check():
