@@ -38,7 +38,7 @@ from analytics.models import (
     TierDay,
 )
 from communities.models import Community
-from members.models import PRESENT_STATUSES, Membership
+from members.models import PRESENT_STATUSES, Membership, MembershipStatus, TierChange
 
 _KIND_FIELD = {
     ActivityKind.MESSAGE: "messages",
@@ -400,6 +400,78 @@ def _snapshot_tiers(community: Community, today: date) -> None:
     ]  # fmt: skip
     TierDay.objects.filter(community=community, day=today).delete()
     TierDay.objects.bulk_create(rows)
+
+
+def tier_days_backfill(*, community: Community) -> int:
+    """Reconstruct the tier snapshots of the days before the first one; the rows written.
+
+    Snapshots are taken from the day the rollups first ran, so a community that came
+    with its past (the demo, members imported with their join dates) would chart its
+    pyramid from that day only. Each past day counts the members of that day as every
+    "members" figure does (joined on or before it, not left by then, never applicants),
+    each on the tier that their last ``TierChange`` up to the day's end (in the community's
+    time zone) gave them: before their first change, the tier it started from; after
+    their last, their tier now. Days that already have a snapshot are left as taken."""
+    tz = ZoneInfo(community.time_zone)
+    first_snapshot = TierDay.objects.filter(community=community).aggregate(first=Min("day"))[
+        "first"
+    ]
+    last = (first_snapshot or community.local_today()) - timedelta(days=1)
+    memberships = list(
+        Membership.objects.filter(community=community)
+        .exclude(status=MembershipStatus.APPLICANT)
+        .values_list("pk", "joined_on", "left_on", "tier_id")
+    )
+    if not memberships:
+        return 0
+    first = min(joined for _pk, joined, _left, _tier in memberships)
+    if first > last:
+        return 0
+    changes: dict[int, list[tuple[date, int | None, int]]] = defaultdict(list)
+    for membership_id, from_tier, to_tier, at in (
+        TierChange.objects.filter(membership__community=community)
+        .order_by("created_at", "pk")
+        .values_list("membership_id", "from_tier_id", "to_tier_id", "created_at")
+    ):
+        changes[membership_id].append((at.astimezone(tz).date(), from_tier, to_tier))
+    span = (last - first).days + 1
+    steps: dict[int, list[int]] = defaultdict(lambda: [0] * (span + 1))
+
+    def on_tier(tier_id: int | None, start: date, end: date) -> None:
+        """The membership stood on ``tier_id`` at the end of ``start``…``end``."""
+        start, end = max(start, first), min(end, last)
+        if tier_id is None or start > end:
+            return
+        steps[tier_id][(start - first).days] += 1
+        steps[tier_id][(end - first).days + 1] -= 1
+
+    for pk, joined, left, tier_id in memberships:
+        history = changes.get(pk, [])
+        end = left - timedelta(days=1) if left else last
+        current, since = (history[0][1] if history else tier_id), joined
+        for day, _from_tier, to_tier in history:
+            on_tier(current, since, min(day - timedelta(days=1), end))
+            current, since = to_tier, max(day, joined)
+        on_tier(tier_id, since, end)
+    rows = []
+    for tier in community.tiers.order_by("rank"):
+        running = 0
+        for offset, step in enumerate(steps.get(tier.pk, [0] * (span + 1))[:span]):
+            running += step
+            rows.append(
+                TierDay(
+                    community=community,
+                    day=first + timedelta(days=offset),
+                    rank=tier.rank,
+                    name=tier.name,
+                    members=running,
+                )
+            )
+    with transaction.atomic():
+        Community.objects.select_for_update().filter(pk=community.pk).first()
+        TierDay.objects.filter(community=community, day__gte=first, day__lte=last).delete()
+        TierDay.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
 
 
 # --- Entry points -------------------------------------------------------------------------

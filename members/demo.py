@@ -5,12 +5,20 @@ members already is left alone.
 """
 
 import random
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from communities.models import Community, Organization, Rule, RuleKind
 from members import services
-from members.models import MemberRole, Membership, MembershipStatus, QuestionKind, TagKind
+from members.models import (
+    MemberRole,
+    Membership,
+    MembershipStatus,
+    QuestionKind,
+    TagKind,
+    Tier,
+)
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜"
 GIVEN = [
@@ -159,9 +167,35 @@ def _demo_rules(community: Community) -> tuple[list[Rule], list[Rule]]:
     )
 
 
+def _climb(membership: Membership, ladder: list[Tier], *, joined, today, rng) -> None:
+    """Up the ladder one tier at a time, each step dated when the member could first have
+    made it (the tier's minimum tenure after joining, and up to two weeks more), so the
+    pyramid has a past: analytics reconstructs its snapshots from these changes. In a
+    group younger than that, the steps spread over the days it has had."""
+    tz = ZoneInfo(membership.community.time_zone)
+    day = joined
+    for tier in ladder[1:]:
+        earliest = max(day, joined + timedelta(days=tier.min_tenure_days))
+        target = earliest + timedelta(days=rng.randint(0, 14))
+        if target > today:
+            target = day + timedelta(days=rng.randint(0, (today - day).days))
+        day = target
+        last = tier == ladder[-1]
+        services.membership_promote(
+            membership=membership,
+            points=membership.points_balance if last else tier.min_points,
+            active_days_30=tier.min_active_days_30,
+            tenure_days=max((day - joined).days, tier.min_tenure_days),
+            ladder=ladder,
+            today=day,
+            at=None if day >= today else datetime.combine(day, time(20), tz),
+        )
+
+
 def seed_members(*, organization: Organization, staff_user) -> dict[str, int]:
     created = {"members": 0, "applications": 0, "violations": 0}
     rng = random.Random(20261122)  # noqa: S311 - demo data, not security
+    history = random.Random(20261123)  # noqa: S311 - promotion dates, apart: names stay as they were
     handle_counter = 0
     for slug, (size, squad_names, pending, questionnaire, deposits) in PLAN.items():
         community = Community.objects.filter(organization=organization, slug=slug).first()
@@ -218,14 +252,7 @@ def seed_members(*, organization: Organization, staff_user) -> dict[str, int]:
                 )
             if rank > 1:
                 membership.refresh_from_db()
-                services.membership_promote(
-                    membership=membership,
-                    points=membership.points_balance,
-                    active_days_30=[0, 6, 12, 20][rank - 1],
-                    tenure_days=max((today - joined).days, ladder[rank - 1].min_tenure_days),
-                    ladder=ladder,
-                    today=today,
-                )
+                _climb(membership, ladder[:rank], joined=joined, today=today, rng=history)
             roles = {MemberRole.MEMBER}
             if index == 0:
                 roles = {MemberRole.OWNER}

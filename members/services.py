@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -223,13 +223,15 @@ def membership_promote(
     tenure_days: int,
     ladder: Sequence[Tier] | None = None,
     today: date | None = None,
+    at: datetime | None = None,
 ) -> TierChange | None:
     """Move a member to the highest tier they qualify for, and say why.
 
     The figures are passed in (the nightly job in analytics computes them from the
     rollups). Never touches a tier staff set. Moves down only when the community allows
     demotion, and only after the member has failed to qualify for the grace period.
-    Reasons are written in the community's announcement language.
+    Reasons are written in the community's announcement language. ``at`` dates the
+    change (default now): the demo's history of promotions.
     """
     if membership.tier_set_by_staff:
         return None
@@ -247,7 +249,7 @@ def membership_promote(
     with translation.override(community.announcement_language):
         if current is None or qualified.rank > current.rank:
             reason = _("Promoted: %(why)s") % {"why": _reason(qualified, figures)}
-            return _tier_change(membership, qualified, reason, by=None)
+            return _tier_change(membership, qualified, reason, by=None, at=at)
         if qualified.rank == current.rank:
             if membership.below_tier_since is not None:
                 membership.below_tier_since = None
@@ -268,16 +270,19 @@ def membership_promote(
             "tier": current.name,
             "grace": community.demotion_grace_days,
         }
-        return _tier_change(membership, qualified, reason, by=None)
+        return _tier_change(membership, qualified, reason, by=None, at=at)
 
 
-def _tier_change(membership: Membership, tier: Tier, reason: str, *, by) -> TierChange:
+def _tier_change(
+    membership: Membership, tier: Tier, reason: str, *, by, at: datetime | None = None
+) -> TierChange:
     change = TierChange.objects.create(
         membership=membership,
         from_tier=membership.tier,
         to_tier=tier,
         reason=reason[:300],
         changed_by=by,
+        created_at=at or timezone.now(),
     )
     membership.tier = tier
     membership.below_tier_since = None

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from activities.demo import seed_activity
-from analytics.rollups import rollups_refresh_all
+from analytics.rollups import rollups_refresh_all, tier_days_backfill
 from communities import services
 from communities.demo import ENGLISH_COMMUNITIES, seed_communities
 from communities.models import Community, Organization, Platform, Role
@@ -120,6 +120,10 @@ class Command(BaseCommand):
         activity = seed_activity(organization=organization, staff_user=operator)
         # The dashboards read rollups; build them now rather than wait for the worker.
         rollups_refresh_all()
+        # Snapshots of the tier pyramid start today; the demo's members joined (and were
+        # promoted) over months, so their past days are reconstructed from that history.
+        for community in organization.communities.all():
+            tier_days_backfill(community=community)
         self.stdout.write(
             f"Activity: {activity['events']} events, {activity['imports']} import, "
             f"{activity['connectors']} connector added."
