@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -158,9 +159,40 @@ class Programme(models.Model):
         return self.name
 
 
+# Offered first, named in the user's language: where most groups run their day.
+COMMON_TIME_ZONES = [
+    ("Asia/Shanghai", _("Beijing time")),
+    ("Asia/Hong_Kong", _("Hong Kong")),
+    ("Asia/Macau", _("Macau")),
+    ("Asia/Taipei", _("Taipei")),
+    ("Asia/Singapore", _("Singapore")),
+    ("Asia/Kuala_Lumpur", _("Kuala Lumpur")),
+    ("Asia/Bangkok", _("Bangkok")),
+    ("Asia/Tokyo", _("Tokyo")),
+    ("Asia/Seoul", _("Seoul")),
+    ("Asia/Dubai", _("Dubai")),
+    ("Australia/Sydney", _("Sydney")),
+    ("Europe/London", _("London")),
+    ("Europe/Berlin", _("Berlin")),
+    ("Europe/Paris", _("Paris")),
+    ("America/New_York", _("New York")),
+    ("America/Los_Angeles", _("Los Angeles")),
+    ("America/Toronto", _("Toronto")),
+    ("America/Vancouver", _("Vancouver")),
+    ("UTC", _("Coordinated Universal Time")),
+]
+
+
 @cache
-def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+def time_zone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The form's choices: the common zones as "Beijing time (Asia/Shanghai)", then every
+    other zone by its name. Lazy labels, so each request sees its own language."""
+    common = [(zone, format_lazy("{} ({})", name, zone)) for zone, name in COMMON_TIME_ZONES]
+    others = sorted(zoneinfo.available_timezones() - {zone for zone, _name in COMMON_TIME_ZONES})
+    return [
+        (_("Common time zones"), common),
+        (_("All time zones"), [(zone, zone) for zone in others]),
+    ]
 
 
 def validate_time_zone(value: str) -> None:

@@ -175,3 +175,38 @@ def test_form_defaults_and_iso_dates_in_chinese(client_for, operator_a, communit
     page = client.get(reverse("communities:edit", args=[community_a.slug])).content.decode()
     # <input type="date"> only accepts ISO dates, whatever the interface language.
     assert f'value="{community_a.created_on.isoformat()}"' in page
+
+
+def time_zone_select(html: str) -> str:
+    start = html.index('<select name="time_zone"')
+    return html[start : html.index("</select>", start)]
+
+
+def test_the_time_zone_list_offers_the_common_zones_first_in_chinese(client_for, operator_a):
+    page = client_for(operator_a).get(reverse("communities:create"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    select = time_zone_select(page.content.decode())
+    assert '<optgroup label="常用时区">' in select
+    assert '<option value="Asia/Shanghai" selected>北京时间 (Asia/Shanghai)</option>' in select
+    for label in ("香港 (Asia/Hong_Kong)", "东京 (Asia/Tokyo)", "伦敦 (Europe/London)"):
+        assert label in select
+    assert "协调世界时 (UTC)" in select
+    # The common zones come first, then all the others, each zone once.
+    assert select.index("纽约 (America/New_York)") < select.index('<optgroup label="全部时区">')
+    assert select.index('<optgroup label="全部时区">') < select.index('value="Africa/Abidjan"')
+    assert select.count('value="Asia/Shanghai"') == 1
+    assert select.count('value="Europe/Paris"') == 1
+    assert "Beijing time" not in select
+
+
+def test_the_time_zone_list_in_english(client_for, operator_a):
+    select = time_zone_select(
+        client_for(operator_a).get(reverse("communities:create")).content.decode()
+    )
+    assert '<optgroup label="Common time zones">' in select
+    assert "Beijing time (Asia/Shanghai)" in select
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "Africa/Nairobi", "UTC"])
+def test_a_zone_from_either_group_can_be_chosen(client_for, operator_a, zone):
+    client_for(operator_a).post(reverse("communities:create"), form_data(time_zone=zone))
+    assert Community.objects.get(organization=operator_a.organization).time_zone == zone
