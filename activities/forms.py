@@ -24,14 +24,22 @@ class ImportForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, communities, **kwargs):
+    def __init__(self, *args, communities, upload_refused=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["community"].queryset = communities
         limit = filesizeformat(settings.IMPORT_MAX_UPLOAD_BYTES)
         self.fields["file"].help_text = _("Up to %(limit)s.") % {"limit": limit}
+        # activities.uploads stopped reading the file at the limit: say so, not "required".
+        self.upload_refused = upload_refused
+        self.fields["file"].required = not upload_refused
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
+        if self.upload_refused:
+            raise forms.ValidationError(
+                _("The file is too large; the limit is %(limit)s.")
+                % {"limit": filesizeformat(settings.IMPORT_MAX_UPLOAD_BYTES)}
+            )
         if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
             raise forms.ValidationError(
                 _("The file is %(size)s; the limit is %(limit)s.")

@@ -58,6 +58,7 @@ def _stop_writing_after_problem(events: Iterable[IncomingEvent], ctx: ImportCont
     """Once a row is bad nothing will be kept, so stop feeding the writer but read on:
     the operator sees every problem of the file at once."""
     for event in events:
+        ctx.events_read += 1
         if not ctx.problem_count:
             yield event
 
@@ -88,6 +89,13 @@ def import_file(
             )
             if ctx.problem_count:
                 raise _Rollback
+            if not ctx.events_read:
+                raise ImportRejected(
+                    _(
+                        "The file holds nothing to import: no messages, reactions, joins or "
+                        "leaves of people (bots and system messages are skipped)."
+                    )
+                )
     except _Rollback:
         outcome.result = IngestResult()
         outcome.problems = ctx.problems

@@ -6,12 +6,14 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from activities import selectors, services
 from activities.forms import ActivityEntryForm, ImportForm
 from activities.models import ImportFormat, ImportRun
+from activities.uploads import ImportUploadLimit
 from communities.permissions import Capability, communities_for, staff_required
 from communities.shortcuts import HtmxHttpRequest, render_coming_soon
 from members.models import Membership
@@ -65,14 +67,25 @@ def actions(request: HtmxHttpRequest):
     )
 
 
+# The CSRF check reads the body, so it runs in _imports, once the upload limit is in place.
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 @staff_required(Capability.MANAGE_COMMUNITIES)
 def imports(request: HtmxHttpRequest):
+    upload_limit = ImportUploadLimit(request)
+    request.upload_handlers.insert(0, upload_limit)
+    return _imports(request, upload_limit)
+
+
+@csrf_protect
+def _imports(request: HtmxHttpRequest, upload_limit: ImportUploadLimit):
+    posted = request.method == "POST"
     form = ImportForm(
-        request.POST or None,
-        request.FILES or None,
+        request.POST if posted else None,
+        request.FILES if posted else None,
         communities=communities_for(request.staff).filter(archived=False),
         initial={"community": request.GET.get("community")},
+        upload_refused=upload_limit.refused,
     )
     if request.method == "POST" and form.is_valid():
         run = services.import_create(

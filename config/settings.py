@@ -268,6 +268,12 @@ IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_MB", 200) * 1024 * 1024
 IMPORT_MAX_ZIP_ENTRIES = env_int("IMPORT_MAX_ZIP_ENTRIES", 20_000)
 IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_MB", 2_000) * 1024 * 1024
 IMPORT_MAX_JSON_DEPTH = env_int("IMPORT_MAX_JSON_DEPTH", 64)
+# The largest single message (or single text) in a JSON export: what the parser holds at
+# once. A message of Slack or Discord carrying thousands of reactions is a few MB.
+IMPORT_MAX_JSON_VALUE_BYTES = env_int("IMPORT_MAX_JSON_VALUE_MB", 16) * 1024 * 1024
+# Each of a Slack export's channels.json and users.json, which are streamed too (users.json
+# takes about 1.5 KB per person).
+IMPORT_MAX_METADATA_BYTES = env_int("IMPORT_MAX_METADATA_MB", 100) * 1024 * 1024
 # Webhook API: events per request, body size, requests per connector per minute.
 INGEST_MAX_EVENTS = env_int("INGEST_MAX_EVENTS", 1_000)
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_KB", 2_048) * 1024

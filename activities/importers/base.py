@@ -18,6 +18,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 import ijson
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 
@@ -54,6 +56,10 @@ class Limits:
     max_zip_entries: int
     max_uncompressed_bytes: int
     max_json_depth: int
+    # One message, or one text anywhere, in a JSON file (what a parser holds at once).
+    max_json_value_bytes: int = 16 * 1024 * 1024
+    # Each of a Slack export's channels.json and users.json.
+    max_metadata_bytes: int = 100 * 1024 * 1024
     max_problems: int = 100
 
     @classmethod
@@ -62,6 +68,8 @@ class Limits:
             max_zip_entries=settings.IMPORT_MAX_ZIP_ENTRIES,
             max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
             max_json_depth=settings.IMPORT_MAX_JSON_DEPTH,
+            max_json_value_bytes=settings.IMPORT_MAX_JSON_VALUE_BYTES,
+            max_metadata_bytes=settings.IMPORT_MAX_METADATA_BYTES,
         )
 
 
@@ -81,6 +89,7 @@ class ImportContext:
     on_progress: Callable[[float], None] | None = None
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
+    events_read: int = 0  # good or bad: none at all means the file had nothing to import
 
     def problem(self, where: str, message: str) -> None:
         """Record a bad row; the import will write nothing. Keeps the first N in full."""
@@ -183,66 +192,334 @@ def csv_events(
         except UnicodeDecodeError as error:
             raise ImportRejected(not_utf8) from error
         except csv.Error as error:
-            raise ImportRejected(
-                _("Line %(number)s cannot be read as CSV (%(error)s).")
-                % {"number": reader.line_num, "error": str(error)[:200]}
-            ) from error
+            raise ImportRejected(csv_unreadable(reader.line_num, error)) from error
     ctx.progress(1.0)
+
+
+def csv_unreadable(number: int, error: csv.Error) -> str:
+    """Why line ``number`` is not CSV, in the user's words (the csv module's are English)."""
+    place = {"number": number}
+    if "field limit" in str(error):
+        place["limit"] = filesizeformat(csv.field_size_limit())
+        return _("Line %(number)s holds a field longer than %(limit)s.") % place
+    return _("Line %(number)s cannot be read as CSV.") % place
 
 
 # --- JSON -------------------------------------------------------------------------------
 
+# A backslash escapes the byte after it, in a string or not: outside one it is invalid JSON
+# that the parser refuses right there, so reading it as an escape changes nothing, and the
+# fast and the exact scan then agree on every input.
+# Outside strings: a run of anything but quotes, brackets and backslashes, then any number
+# of escapes or complete strings, each followed by such a run. A string still open at the
+# end of the chunk is not taken (the match backtracks to its opening quote).
+_OUTSIDE_STRINGS = re.compile(
+    rb'[^"\[\]{}\\]*(?:(?:\\[\s\S]|"[^"\\]*(?:\\[\s\S][^"\\]*)*")[^"\[\]{}\\]*)*'
+)
+_INSIDE_STRING = re.compile(rb'[^"\\]*(?:\\[\s\S][^"\\]*)*')
+_ESCAPES = re.compile(rb"\\[\s\S]")
+_NOT_STRUCTURAL = bytes(b for b in range(256) if b not in b'"\\[]{}')
+_TO_PARENTHESES = bytes.maketrans(b"[]{}", b"()()")
+_UTF8_CONTINUATION = bytes(range(0x80, 0xC0))
+_GUARD_CHUNK = 1 << 16  # also the longest string that is never measured: keep limits above
+JSON_CONTAINER_EVENTS = frozenset({"start_map", "end_map", "start_array", "end_array", "map_key"})
+
+
+def _characters(data: bytes) -> int:
+    """Characters in UTF-8 ``data`` (continuation bytes do not start one)."""
+    return len(data) if data.isascii() else len(data.translate(None, _UTF8_CONTINUATION))
+
+
+class JsonGuard:
+    """A JSON byte stream that refuses a hostile shape before any parser sees its bytes.
+
+    Every chunk is scanned as it is read: nesting is tracked outside strings (escapes
+    honoured) and the length of each string is measured, and ``ImportRejected`` is raised
+    the moment the depth passes ``limits.max_json_depth``, a string passes
+    ``limits.max_json_value_bytes`` or (with ``max_bytes``) the stream passes its size.
+    This is what keeps the parser flat: ijson's C backend turns a whole chunk into events
+    before anyone can look at them, each event carrying a prefix as long as the nesting,
+    so a 200 KB file of ``[`` took 10 GB before the first event could be checked.
+
+    It also knows the line and column of any byte of the chunk it handed on last, which is
+    the chunk a parser error is in (``parse_error``).
+    """
+
+    def __init__(
+        self,
+        raw: IO[bytes],
+        limits: Limits,
+        *,
+        max_bytes: int | None = None,
+        too_large: str = "",
+    ):
+        self._raw = raw
+        self._max_depth = limits.max_json_depth
+        self._max_string = limits.max_json_value_bytes
+        self._max_bytes = max_bytes
+        self._too_large = too_large
+        self.position = 0  # bytes handed on
+        self._depth = 0
+        self._string_start: int | None = None  # offset of the open string's quote
+        self._string_where = (0, 0)
+        self._escape = False  # the last chunk ended on a backslash inside a string
+        self._chunk = b""  # the chunk handed on last, starting at offset _chunk_start
+        self._chunk_start = 0
+        self._lines = 0  # newlines before _chunk
+        self._column = 0  # characters between the last of them and _chunk
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size == 0:
+            return b""
+        wanted = _GUARD_CHUNK if size is None or size < 0 else min(size, _GUARD_CHUNK)
+        chunk = self._raw.read(wanted)
+        self._advance(chunk)
+        if not chunk:
+            return chunk
+        if self._max_bytes is not None and self.position > self._max_bytes:
+            raise ImportRejected(self._too_large)
+        self._scan(chunk)
+        return chunk
+
+    def readable(self) -> bool:
+        return True
+
+    @property
+    def line(self) -> int:
+        """The line the last chunk starts on."""
+        return self._lines + 1
+
+    def where(self, offset: int) -> tuple[int, int]:
+        """Line and column (from 1; columns count characters) of byte ``offset`` of the
+        stream, which must lie in the chunk handed on last."""
+        head = self._chunk[: max(0, offset - self._chunk_start)]
+        newline = head.rfind(b"\n")
+        if newline < 0:
+            return self._lines + 1, self._column + _characters(head) + 1
+        return self._lines + head.count(b"\n") + 1, _characters(head[newline + 1 :]) + 1
+
+    def _advance(self, chunk: bytes) -> None:
+        previous = self._chunk
+        newline = previous.rfind(b"\n")
+        if newline < 0:
+            self._column += _characters(previous)
+        else:
+            self._lines += previous.count(b"\n")
+            self._column = _characters(previous[newline + 1 :])
+        self._chunk, self._chunk_start = chunk, self.position
+        self.position += len(chunk)
+
+    def _scan(self, chunk: bytes) -> None:
+        pos = 0
+        if self._escape:  # the byte the previous chunk's last backslash escapes
+            self._escape, pos = False, 1
+        if self._string_start is not None:
+            pos = self._string_end(chunk, pos)
+            if pos is None:
+                return
+        if not self._skim(chunk, pos):
+            self._walk(chunk, pos)
+
+    def _string_end(self, chunk: bytes, pos: int) -> int | None:
+        """Inside a string at ``pos``: the position after its closing quote, or ``None``
+        when it goes on past this chunk."""
+        end = len(chunk)
+        pos = _INSIDE_STRING.match(chunk, pos).end()
+        if pos < end and chunk[pos] == 0x22:
+            self._check_string(self._chunk_start + pos + 1)
+            self._string_start = None
+            return pos + 1
+        self._escape = pos < end  # stopped on a backslash: the chunk's last byte
+        self._check_string(self._chunk_start + end)
+        return None
+
+    def _skim(self, chunk: bytes, pos: int) -> bool:
+        """The fast way through ``chunk[pos:]`` (outside a string at ``pos``), in a few
+        passes of C: drop escapes, keep quotes and brackets, drop what the quotes enclose,
+        then bound the deepest point by peeling matched pairs. ``False`` when that bound
+        passes the limit: then ``_walk`` finds out exactly, and where."""
+        text = chunk[pos:]
+        if b"\\" in text:
+            text = _ESCAPES.sub(b"", text)
+        parts = text.translate(None, _NOT_STRUCTURAL).split(b'"')
+        skeleton = b"".join(parts[::2]).translate(_TO_PARENTHESES, b"\\")
+        budget = self._max_depth - self._depth
+        nesting = 0  # height of the matched pairs: each pass peels one level
+        while b"()" in skeleton:
+            nesting += 1
+            if nesting > budget:
+                return False
+            skeleton = skeleton.replace(b"()", b"")
+        closing = skeleton.count(b")")  # what is left reads ")))((("
+        opening = len(skeleton) - closing
+        if opening + nesting > budget:
+            return False
+        self._depth = max(self._depth - closing, 0) + opening
+        # Escapes were paired off from the left: a backslash left over is the chunk's last
+        # byte, and escapes the next chunk's first.
+        self._escape = text.endswith(b"\\")
+        if len(parts) % 2 == 0:  # an odd number of quotes: the last string goes on
+            quote = len(chunk)
+            while True:  # the last quote that no backslash escapes opens it
+                quote = chunk.rfind(b'"', pos, quote)
+                before = quote
+                while before > pos and chunk[before - 1] == 0x5C:
+                    before -= 1
+                if (quote - before) % 2 == 0:
+                    break
+            self._open_string(quote)
+            self._check_string(self._chunk_start + len(chunk))
+        return True
+
+    def _walk(self, chunk: bytes, pos: int) -> None:
+        """The exact way through ``chunk[pos:]``: bracket by bracket."""
+        end = len(chunk)
+        while pos < end:
+            if self._string_start is not None:
+                pos = self._string_end(chunk, pos)
+                if pos is None:
+                    return
+                continue
+            pos = _OUTSIDE_STRINGS.match(chunk, pos).end()
+            if pos == end:
+                return
+            byte = chunk[pos]
+            if byte == 0x5C:  # a backslash, the chunk's last byte
+                self._escape = True
+                return
+            if byte == 0x22:  # '"': a string that goes on past this chunk
+                self._open_string(pos)
+            elif byte in b"[{":
+                self._depth += 1
+                if self._depth > self._max_depth:
+                    line, column = self.where(self._chunk_start + pos)
+                    raise ImportRejected(
+                        _(
+                            "The file nests deeper than %(limit)s levels "
+                            "(line %(line)s, column %(column)s)."
+                        )
+                        % {"limit": self._max_depth, "line": line, "column": column}
+                    )
+            elif self._depth:
+                self._depth -= 1
+            pos += 1
+
+    def _open_string(self, pos: int) -> None:
+        self._string_start = self._chunk_start + pos
+        self._string_where = self.where(self._string_start)
+
+    def _check_string(self, offset: int) -> None:
+        if offset - self._string_start > self._max_string:
+            line, column = self._string_where
+            raise ImportRejected(
+                _(
+                    "A single text in the file is longer than %(limit)s "
+                    "(line %(line)s, column %(column)s)."
+                )
+                % {"limit": filesizeformat(self._max_string), "line": line, "column": column}
+            )
+
+    def parse_error(self, error: ijson.JSONError) -> str:
+        """What a parser error means, in the user's words, and where it is."""
+        text = error.args[0] if error.args else b""
+        if isinstance(text, str):
+            text = text.encode("utf-8", "replace")
+        first, _newline, rest = text.partition(b"\n")
+        if b"premature EOF" in first or b"Incomplete JSON" in first:
+            return _("The file ends before its JSON is complete: it may have been cut off.")
+        offset = self._error_offset(rest.partition(b"\n")[0])
+        if offset is None:
+            return _("This is not valid JSON (near line %(line)s).") % {"line": self.line}
+        line, column = self.where(self._chunk_start + offset)
+        place = {"line": line, "column": column}
+        if b"UTF8" in first:
+            return _("The text is not UTF-8 (line %(line)s, column %(column)s).") % place
+        if b"trailing garbage" in first:
+            return (
+                _(
+                    "There is more text after the end of the JSON "
+                    "(line %(line)s, column %(column)s)."
+                )
+                % place
+            )
+        return _("This is not valid JSON (line %(line)s, column %(column)s).") % place
+
+    def _error_offset(self, context: bytes) -> int | None:
+        """The offset in the last chunk of yajl's error, from the excerpt its message shows:
+        the chunk with line breaks as spaces, from 30 bytes before the error to 30 after,
+        padded so that the error falls in column 41 (yajl_render_error_string)."""
+        flat = self._chunk.replace(b"\n", b" ").replace(b"\r", b" ")
+
+        def excerpt(offset: int) -> bytes:
+            padding = b" " * (40 - offset if offset < 30 else 10)
+            return padding + flat[max(offset - 30, 0) : offset + 30]
+
+        for offset in range(min(30, len(flat) + 1)):
+            if excerpt(offset) == context:
+                return offset
+        found = flat.find(context[10:]) if len(context) > 10 else -1
+        while found >= 0:
+            if excerpt(found + 30) == context:
+                return found + 30
+            found = flat.find(context[10:], found + 1)
+        return None
+
+
+def json_parse(guard: JsonGuard) -> Iterator[tuple[str, str, Any]]:
+    """ijson's ``(prefix, event, value)`` events over ``guard``; malformed JSON raises
+    ``ImportRejected`` saying what is wrong and where."""
+    try:
+        yield from ijson.parse(guard, use_float=True)
+    except ijson.JSONError as error:
+        raise ImportRejected(guard.parse_error(error)) from error
+
 
 def json_stream(
-    raw: IO[bytes], *, items: set[str], scalars: set[str] = frozenset(), limits: Limits
+    raw: IO[bytes] | JsonGuard,
+    *,
+    items: set[str],
+    scalars: set[str] = frozenset(),
+    limits: Limits,
 ) -> Iterator[tuple[str, Any]]:
     """Stream a JSON document: yield ``(prefix, object)`` for every complete value at an
     ``items`` prefix (ijson notation, e.g. ``"messages.item"``) and ``(prefix, value)``
     for scalars at a ``scalars`` prefix, in document order. Nothing else is kept in
-    memory. Nesting deeper than ``limits.max_json_depth`` or malformed JSON raises
-    ``ImportRejected``.
+    memory. The bytes go through a ``JsonGuard`` (nesting, text length); an item larger
+    than ``limits.max_json_value_bytes`` or malformed JSON raises ``ImportRejected``.
     """
+    guard = raw if isinstance(raw, JsonGuard) else JsonGuard(raw, limits)
     depth = 0
     builder: ijson.ObjectBuilder | None = None
     building_prefix = ""
     builder_depth = 0
-    try:
-        for prefix, event, value in ijson.parse(raw, use_float=True):
+    building_from = building_line = 0
+    for prefix, event, value in json_parse(guard):
+        if event in ("start_map", "start_array"):
+            depth += 1
+        elif event in ("end_map", "end_array"):
+            depth -= 1
+        if builder is not None:
+            builder.event(event, value)
+            if depth < builder_depth:
+                yield building_prefix, builder.value
+                builder = None
+            elif guard.position - building_from > limits.max_json_value_bytes:
+                raise ImportRejected(
+                    _("A single message in the file is larger than %(limit)s (near line %(line)s).")
+                    % {"limit": filesizeformat(limits.max_json_value_bytes), "line": building_line}
+                )
+            continue
+        if prefix in items:
             if event in ("start_map", "start_array"):
-                depth += 1
-                if depth > limits.max_json_depth:
-                    raise ImportRejected(
-                        _("The file nests deeper than %(limit)s levels.")
-                        % {"limit": limits.max_json_depth}
-                    )
-            elif event in ("end_map", "end_array"):
-                depth -= 1
-            if builder is not None:
+                builder = ijson.ObjectBuilder()
                 builder.event(event, value)
-                if depth < builder_depth:
-                    yield building_prefix, builder.value
-                    builder = None
-                continue
-            if prefix in items:
-                if event in ("start_map", "start_array"):
-                    builder = ijson.ObjectBuilder()
-                    builder.event(event, value)
-                    building_prefix = prefix
-                    builder_depth = depth
-                elif event not in ("map_key", "end_map", "end_array"):
-                    yield prefix, value
-            elif prefix in scalars and event not in (
-                "map_key",
-                "start_map",
-                "start_array",
-                "end_map",
-                "end_array",
-            ):
+                building_prefix = prefix
+                builder_depth = depth
+                building_from, building_line = guard.position, guard.line
+            elif event not in ("map_key", "end_map", "end_array"):
                 yield prefix, value
-    except ijson.JSONError as error:
-        raise ImportRejected(
-            _("This is not valid JSON (%(error)s).") % {"error": str(error).splitlines()[0][:200]}
-        ) from error
+        elif prefix in scalars and event not in JSON_CONTAINER_EVENTS:
+            yield prefix, value
 
 
 # --- Zip --------------------------------------------------------------------------------
@@ -275,6 +552,10 @@ class SafeZip:
             _("Unpacked, the archive would exceed %(limit)s MB.")
             % {"limit": self._limits.max_uncompressed_bytes // (1024 * 1024)}
         )
+
+    def size(self, name: str) -> int:
+        """What the header says ``name`` unpacks to (a liar is caught while reading)."""
+        return self._zip.getinfo(name).file_size
 
     def open(self, name: str) -> _CountingEntry:
         return _CountingEntry(self, self._zip.open(name))
@@ -316,10 +597,3 @@ class _CountingEntry:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def read_all(entry: _CountingEntry) -> bytes:
-    parts = []
-    while chunk := entry.read(1 << 16):
-        parts.append(chunk)
-    return b"".join(parts)

@@ -22,6 +22,7 @@ from .base import (
     ImportRejected,
     IncomingEvent,
     ProgressReader,
+    csv_unreadable,
     file_size,
     json_stream,
     make_aware,
@@ -189,10 +190,7 @@ def _csv_events(reader: ProgressReader, ctx: ImportContext) -> Iterator[Incoming
     except UnicodeDecodeError as error:
         raise ImportRejected(_("The file is not UTF-8 text.")) from error
     except csv.Error as error:
-        raise ImportRejected(
-            _("The CSV cannot be read near line %(line)s (%(error)s).")
-            % {"line": rows.line_num, "error": str(error)[:200]}
-        ) from error
+        raise ImportRejected(csv_unreadable(rows.line_num, error)) from error
 
 
 # --- Times ------------------------------------------------------------------------------

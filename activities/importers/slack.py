@@ -11,18 +11,27 @@ author is a problem (``<file>, message <n>``) and is skipped.
 
 from __future__ import annotations
 
-import json
 import re
 import zipfile
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from activities.models import ActivityKind
 
-from .base import ImportContext, ImportRejected, IncomingEvent, SafeZip, json_stream, read_all
+from .base import (
+    JSON_CONTAINER_EVENTS,
+    ImportContext,
+    ImportRejected,
+    IncomingEvent,
+    JsonGuard,
+    SafeZip,
+    json_parse,
+    json_stream,
+)
 
 FORMAT = "slack"
 PLATFORM = "slack"
@@ -41,15 +50,16 @@ def events(path, ctx: ImportContext) -> Iterator[IncomingEvent]:
         except (zipfile.BadZipFile, zlib.error, EOFError) as error:
             # e.g. a CRC mismatch from an entry whose header lies about its size
             raise ImportRejected(
-                _("The archive is damaged (%(error)s).") % {"error": str(error)[:200]}
+                _("The archive is damaged: a file in it cannot be unpacked.")
             ) from error
 
 
 def _events(archive: SafeZip, ctx: ImportContext) -> Iterator[IncomingEvent]:
     root = _root(archive)
-    channel = _pick_channel(_load(archive, root + "channels.json"), ctx)
-    users_file = root + "users.json"
-    users = _load(archive, users_file) if users_file in archive.names else []
+    channel = _pick_channel(_records(archive, root, "channels.json", ("id", "name"), ctx), ctx)
+    users = ()
+    if root + "users.json" in archive.names:
+        users = _records(archive, root, "users.json", _USER_FIELDS, ctx)
     names, bots = _people(users)
 
     folder = f"{root}{channel['name']}/"
@@ -60,19 +70,24 @@ def _events(archive: SafeZip, ctx: ImportContext) -> Iterator[IncomingEvent]:
     for done, day in enumerate(days):
         label = day[len(root) :]
         with archive.open(day) as raw:
-            stream = json_stream(raw, items={"item"}, limits=ctx.limits)
-            try:
-                for number, message in enumerate((m for _p, m in stream), start=1):
-                    if not isinstance(message, dict):
-                        ctx.problem(_where(label, number), _("This is not a message."))
-                        continue
-                    yield from _message(message, prefix, names, bots, ctx, label, number)
-            except ImportRejected as error:
-                raise ImportRejected(
-                    _("%(file)s: %(error)s") % {"file": label, "error": error.message}
-                ) from error
+            stream = _naming(label, json_stream(raw, items={"item"}, limits=ctx.limits))
+            for number, message in enumerate((m for _p, m in stream), start=1):
+                if not isinstance(message, dict):
+                    ctx.problem(_where(label, number), _("This is not a message."))
+                    continue
+                yield from _message(message, prefix, names, bots, ctx, label, number)
         ctx.progress((done + 1) / len(days))
     ctx.progress(1.0)
+
+
+def _naming(label: str, stream: Iterator) -> Iterator:
+    """``stream``, with the file named in front of the reason it is rejected."""
+    try:
+        yield from stream
+    except ImportRejected as error:
+        raise ImportRejected(
+            _("%(file)s: %(error)s") % {"file": label, "error": error.message}
+        ) from error
 
 
 def _message(message, prefix, names, bots, ctx, label, number) -> Iterator[IncomingEvent]:
@@ -163,19 +178,37 @@ def _root(archive: SafeZip) -> str:
     raise ImportRejected(_("This is not a Slack export: it has no channels.json."))
 
 
-def _load(archive: SafeZip, name: str) -> list:
-    """A small metadata file, read whole (the SafeZip limits bound it)."""
-    with archive.open(name) as raw:
-        data = read_all(raw)
-    try:
-        value = json.loads(data.decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ImportRejected(
-            _("%(file)s is not valid JSON (%(error)s).") % {"file": name, "error": str(error)[:200]}
-        ) from error
-    if not isinstance(value, list):
-        raise ImportRejected(_("%(file)s is not a list.") % {"file": name})
-    return value
+# What is read of each person in users.json (ijson paths inside one entry).
+_USER_FIELDS = ("id", "name", "real_name", "profile.display_name", "is_bot")
+
+
+def _records(
+    archive: SafeZip, root: str, name: str, fields: tuple[str, ...], ctx: ImportContext
+) -> list[dict]:
+    """The entries of a metadata list (channels.json, users.json), streamed like the day
+    files and under their own size limit, keeping only the scalar ``fields`` of each."""
+    limit = ctx.limits.max_metadata_bytes
+    too_large = _("The file is larger than %(limit)s, the limit for channels.json and users.json.")
+    too_large %= {"limit": filesizeformat(limit)}
+    if archive.size(root + name) > limit:  # the header may lie: the guard counts too
+        raise ImportRejected(_("%(file)s: %(error)s") % {"file": name, "error": too_large})
+    wanted = {f"item.{field}": field for field in fields}
+    records, record = [], None
+    with archive.open(root + name) as raw:
+        guard = JsonGuard(raw, ctx.limits, max_bytes=limit, too_large=too_large)
+        for prefix, event, value in _naming(name, json_parse(guard)):
+            if prefix == "":
+                if event not in ("start_array", "end_array"):
+                    raise ImportRejected(_("%(file)s is not a list.") % {"file": name})
+            elif prefix == "item":
+                if event == "start_map":
+                    record = {}
+                elif event == "end_map":
+                    records.append(record)
+                    record = None
+            elif record is not None and prefix in wanted and event not in JSON_CONTAINER_EVENTS:
+                record[wanted[prefix]] = value
+    return records
 
 
 def _pick_channel(channels: list, ctx: ImportContext) -> dict:
@@ -195,15 +228,14 @@ def _pick_channel(channels: list, ctx: ImportContext) -> dict:
     raise ImportRejected(message % {"name": wanted, "channels": listing})
 
 
-def _people(users: list) -> tuple[dict[str, str], set[str]]:
+def _people(users) -> tuple[dict[str, str], set[str]]:
     names: dict[str, str] = {}
     bots: set[str] = set()
     for user in users:
-        if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+        if not isinstance(user.get("id"), str):
             continue
-        profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
         names[user["id"]] = str(
-            user.get("real_name") or profile.get("display_name") or user.get("name") or ""
+            user.get("real_name") or user.get("profile.display_name") or user.get("name") or ""
         )
         if user.get("is_bot") or user["id"] == "USLACKBOT":
             bots.add(user["id"])

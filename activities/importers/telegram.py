@@ -16,15 +16,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import ijson
 from django.utils.translation import gettext as _
 
 from activities.importers.base import (
     ImportContext,
     ImportRejected,
     IncomingEvent,
+    JsonGuard,
     ProgressReader,
     file_size,
+    json_parse,
     json_stream,
     make_aware,
 )
@@ -45,7 +46,7 @@ class _Chat:
 
 
 def events(path, ctx: ImportContext) -> Iterator[IncomingEvent]:
-    if _layout(path) == "messages":
+    if _layout(path, ctx) == "messages":
         items, id_prefix, wanted = {"messages.item"}, "id", None
     else:
         items, id_prefix = {"chats.list.item.messages.item"}, "chats.list.item.id"
@@ -68,22 +69,16 @@ def events(path, ctx: ImportContext) -> Iterator[IncomingEvent]:
     ctx.progress(1.0)
 
 
-def _layout(path) -> str:
+def _layout(path, ctx: ImportContext) -> str:
     """Which top-level key holds the messages: ``messages`` (one chat) or ``chats``."""
     with open(path, "rb") as raw:
-        try:
-            for prefix, event, value in ijson.parse(raw):
-                if prefix != "":
-                    continue
-                if event == "map_key" and value in ("messages", "chats"):
-                    return value
-                if event not in ("start_map", "map_key"):
-                    break  # not an object, or an object without either key
-        except ijson.JSONError as error:
-            raise ImportRejected(
-                _("This is not valid JSON (%(error)s).")
-                % {"error": str(error).splitlines()[0][:200]}
-            ) from error
+        for prefix, event, value in json_parse(JsonGuard(raw, ctx.limits)):
+            if prefix != "":
+                continue
+            if event == "map_key" and value in ("messages", "chats"):
+                return value
+            if event not in ("start_map", "map_key"):
+                break  # not an object, or an object without either key
     raise ImportRejected(
         _(
             "This is not a Telegram chat export: expected the result.json written by "

@@ -198,4 +198,4 @@ def test_nesting_over_the_limit_is_rejected(tmp_path):
     )
     with pytest.raises(ImportRejected) as rejected:
         list(events(path, context()))
-    assert rejected.value.message == "The file nests deeper than 64 levels."
+    assert rejected.value.message == "The file nests deeper than 64 levels (line 1, column 191)."
