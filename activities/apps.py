@@ -11,3 +11,4 @@ class ActivitiesConfig(AppConfig):
         from communities.permissions import URL_OBJECT_RESOLVERS
 
         URL_OBJECT_RESOLVERS.update(RESOLVERS)
+        from activities import panels  # noqa: F401  (registers its links and panels)

@@ -4,8 +4,12 @@ Dependencies run one way (analytics → activities → members → communities),
 community page shows the member pyramid, the matrix shows member counts and a new
 community needs its tier ladder. So the higher app registers, in its ``AppConfig.ready``:
 
-- *panels* for the community detail page: a template and a function that builds its
-  context from the request and the community (``register_panel``);
+- *panels*: a template and a function that builds its context from the request and the
+  page's object (``register_panel``), for a *place*: the community page
+  (``COMMUNITY_PAGE``), its connectors page (``CONNECTORS_PAGE``), the organisation's
+  settings page (``SETTINGS_PAGE``), or a place a higher app's page declares for the apps
+  above it (members: each membership on a member's profile);
+- *links* on a community's pages to a higher app's pages (``register_link``);
 - the *member count provider*: community ids in, present members per id out
   (``register_member_count_provider``);
 - *setup steps*: what a new community gets from the higher app (members: the default
@@ -13,28 +17,37 @@ community needs its tier ladder. So the higher app registers, in its ``AppConfig
   (``register_setup_step``).
 
 Communities only ever calls what was registered; with nothing registered the pages
-simply show no panels and no counts, and a new community is just its row.
+simply show no panels, links or counts, and a new community is just its row. So a lower
+app's code and templates never name a higher app (tests/config/test_layering.py).
 """
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.http import HttpRequest
 
 from communities.models import Community
 
-PanelContext = Callable[[HttpRequest, Community], dict | None]
+# The places panels fill, and the object their context gets.
+COMMUNITY_PAGE = "communities.community"  # a community's page: the community
+CONNECTORS_PAGE = "communities.connectors"  # a community's connectors page: the community
+SETTINGS_PAGE = "communities.settings"  # the organisation's settings: the organisation
+
+PanelContext = Callable[[HttpRequest, Any], dict | None]
+LinkUrl = Callable[[HttpRequest, Community], str | None]
 MemberCountProvider = Callable[[list[int]], dict[int, int]]
 SetupFunction = Callable[[Community], object]
 
 
 @dataclass(frozen=True)
 class Panel:
-    """A section of the community detail page that another app fills.
+    """A section of a lower app's page that another app fills, at ``place``.
 
-    ``context`` returns the panel's template context, or None to leave the panel out
-    (for instance when the viewer may not see it). It must cost a constant number of
-    queries whatever the size of the community: the page pins its query count.
+    ``context`` gets the request and the place's object and returns the panel's template
+    context (the template reads it as ``panel``), or None to leave the panel out (for
+    instance when the viewer may not see it). It must cost a constant number of queries
+    whatever the size of the community: the pages pin their query counts.
     ``scripts`` are static paths the page loads in its head (e.g. plotly.js for a chart).
     """
 
@@ -43,6 +56,7 @@ class Panel:
     context: PanelContext
     order: int = 100
     scripts: tuple[str, ...] = ()
+    place: str = COMMUNITY_PAGE
 
 
 @dataclass(frozen=True)
@@ -57,19 +71,22 @@ _PANELS: dict[str, Panel] = {}
 
 
 def register_panel(panel: Panel) -> None:
-    """Add (or, under the same key, replace) a panel of the community detail page."""
+    """Add (or, under the same key, replace) a panel of a page."""
     _PANELS[panel.key] = panel
 
 
-def registered_panels() -> list[Panel]:
-    return sorted(_PANELS.values(), key=lambda panel: (panel.order, panel.key))
+def registered_panels(place: str = COMMUNITY_PAGE) -> list[Panel]:
+    panels = [panel for panel in _PANELS.values() if panel.place == place]
+    return sorted(panels, key=lambda panel: (panel.order, panel.key))
 
 
-def panels_for(request: HttpRequest, community: Community) -> list[RenderedPanel]:
-    """The panels to show on this community's page, in order, with their contexts built."""
+def panels_for(
+    request: HttpRequest, obj: Any, *, place: str = COMMUNITY_PAGE
+) -> list[RenderedPanel]:
+    """The panels to show at ``place`` for ``obj``, in order, with their contexts built."""
     rendered = []
-    for panel in registered_panels():
-        context = panel.context(request, community)
+    for panel in registered_panels(place):
+        context = panel.context(request, obj)
         if context is not None:
             rendered.append(
                 RenderedPanel(
@@ -86,6 +103,47 @@ def panel_scripts(panels: Iterable[RenderedPanel]) -> list[str]:
     """The static scripts the shown panels need, each once, in order."""
     return list(dict.fromkeys(script for panel in panels for script in panel.scripts))
 
+
+# --- Links to a higher app's pages ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link on a community's pages (its page's actions, its connectors page's
+    navigation) to a page of another app. ``url`` returns the address for this request
+    and community, or None to leave the link out (the viewer may not use it)."""
+
+    key: str
+    label: str
+    url: LinkUrl
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class RenderedLink:
+    key: str
+    label: str
+    url: str
+
+
+_LINKS: dict[str, Link] = {}
+
+
+def register_link(link: Link) -> None:
+    """Add (or, under the same key, replace) a link on the community's pages."""
+    _LINKS[link.key] = link
+
+
+def links_for(request: HttpRequest, community: Community) -> list[RenderedLink]:
+    rendered = []
+    for link in sorted(_LINKS.values(), key=lambda link: (link.order, link.key)):
+        url = link.url(request, community)
+        if url is not None:
+            rendered.append(RenderedLink(key=link.key, label=str(link.label), url=url))
+    return rendered
+
+
+# --- Member counts ---------------------------------------------------------------------------
 
 # Set by the members app: community ids → members present in each (active or lurking).
 MEMBER_COUNT_PROVIDER: MemberCountProvider | None = None

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -20,8 +21,16 @@ from communities.forms import (
     add_service_error,
     rule_formset,
 )
+from communities.heartbeat import worker_status
 from communities.models import Community, Connector, Programme, RuleKind
-from communities.panels import member_counts, panel_scripts, panels_for
+from communities.panels import (
+    CONNECTORS_PAGE,
+    SETTINGS_PAGE,
+    links_for,
+    member_counts,
+    panel_scripts,
+    panels_for,
+)
 from communities.permissions import (
     SESSION_ORGANIZATION_KEY,
     Capability,
@@ -30,7 +39,6 @@ from communities.permissions import (
     staff_roles,
 )
 from communities.shortcuts import HtmxHttpRequest
-from config.health import worker_status
 
 
 @require_GET
@@ -99,6 +107,7 @@ def community_detail(request: HtmxHttpRequest, community: Community):
             "announcement": announcement_text(community, rules),
             "panels": panels,
             "panel_scripts": panel_scripts(panels),
+            "links": links_for(request, community),
         },
     )
 
@@ -220,7 +229,7 @@ def organization_settings(request: HtmxHttpRequest):
             "staff_list": selectors.organization_staff(staff=request.staff) if can_manage else [],
             "worker": worker_status() if can_manage else None,
             "can_manage": can_manage,
-            "can_use_api": has_capability(request.staff, Capability.VIEW_ANALYTICS),
+            "panels": panels_for(request, request.staff.organization, place=SETTINGS_PAGE),
         },
     )
 
@@ -247,7 +256,7 @@ def organization_switch(request: HtmxHttpRequest):
     request.session[SESSION_ORGANIZATION_KEY] = match.organization_id
     if request.htmx:
         return HttpResponseClientRefresh()
-    return redirect("overview")
+    return redirect(settings.LOGIN_REDIRECT_URL)  # the home page, whichever app has it
 
 
 # --- Connectors (the webhook API's keys) --------------------------------------------------
@@ -263,9 +272,9 @@ def _connectors_page(request, community: Community, form: ConnectorForm, issued=
             "form": form,
             "connectors": selectors.connector_list(community=community),
             "issued": issued,
-            "endpoint_example": request.build_absolute_uri(
-                reverse("activities:api-ingest", kwargs={"connector_id": "CONNECTOR_ID"})
-            ),
+            # How a bot sends events (the webhook is activities'): its panel.
+            "panels": panels_for(request, community, place=CONNECTORS_PAGE),
+            "links": links_for(request, community),
         },
     )
 

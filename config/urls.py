@@ -17,7 +17,7 @@ urlpatterns = [
     path("", include("activities.urls")),
     path("analytics/", include("analytics.urls")),
     path("api/v1/", include("analytics.api_urls")),
-    path("settings/tokens/", include("communities.urls_tokens")),
+    path("settings/tokens/", include("analytics.urls_tokens")),
     path("settings/", community_views.organization_settings, name="settings"),
     path("settings/organization/", community_views.organization_switch, name="organization-switch"),
     path("settings/privacy/", community_views.organization_privacy, name="organization-privacy"),

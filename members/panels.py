@@ -25,6 +25,9 @@ from members.selectors import community_member_counts, tier_pyramid
 from members.services import tiers_create_default
 
 RECENT_VIOLATIONS = 10
+# A place for the apps above members (communities.panels): their forms among each
+# membership's forms on a member's profile; the panel's object is the membership.
+MEMBERSHIP_FORMS = "members.membership"
 
 
 def squads_with_counts(*, community: Community) -> list[Squad]:

@@ -1,1 +1,2 @@
-"""Analytics pages: the overview (landing page), a community's analytics, the portfolio."""
+"""Analytics pages: the overview (landing page), a community's analytics, the portfolio, and
+Settings → API tokens (the metrics API's keys)."""

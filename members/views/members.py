@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from communities.forms import add_service_error
+from communities.panels import panels_for
 from communities.permissions import Capability, communities_for, has_capability, staff_required
 from communities.shortcuts import HtmxHttpRequest
 from members import selectors, services
@@ -33,6 +34,7 @@ from members.forms import (
     ViolationForm,
 )
 from members.models import Member, Membership, Tag
+from members.panels import MEMBERSHIP_FORMS
 
 LIST_TEMPLATE = "members/list.html"
 
@@ -158,6 +160,8 @@ def member_profile(request: HtmxHttpRequest, member: Member):
             membership.violation_form = ViolationForm(
                 community=community, prefix=f"v{membership.pk}"
             )
+        # Forms of higher apps (activities: manual activity entry), each deciding who sees it.
+        membership.panels = panels_for(request, membership, place=MEMBERSHIP_FORMS)
     ids = [m.pk for m in memberships]
     history = selectors.member_history(membership_ids=ids)
     return render(

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from communities.heartbeat import HEARTBEAT_CACHE_KEY, worker_status
 from config.celery import app
-from config.health import HEARTBEAT_CACHE_KEY, heartbeat_task, worker_status
+from config.health import heartbeat_task
 
 ROOT = Path(__file__).resolve().parents[2]
 

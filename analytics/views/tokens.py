@@ -33,7 +33,7 @@ class ApiTokenForm(forms.Form):
 def _tokens_page(request: HtmxHttpRequest, form: ApiTokenForm, issued=None):
     return render(
         request,
-        "communities/tokens.html",
+        "analytics/tokens.html",
         {
             "nav": "settings",
             "form": form,
