@@ -219,10 +219,22 @@ class BaseRuleFormSet(BaseModelFormSet):
         return edits
 
 
+# Behaviours of one kind a community's rules may list. Also the most forms a post may ask
+# for: a TOTAL_FORMS of 10**20 would otherwise build and render Django's 2,000.
+MAX_RULES_PER_KIND = 100
+
+
 def rule_formset(kind: str, community: Community, data=None):
     form = EncouragedRuleForm if kind == RuleKind.ENCOURAGED else ForbiddenRuleForm
     formset_class = modelformset_factory(
-        Rule, form=form, formset=BaseRuleFormSet, extra=2, can_delete=True
+        Rule,
+        form=form,
+        formset=BaseRuleFormSet,
+        extra=2,
+        can_delete=True,
+        max_num=MAX_RULES_PER_KIND,
+        absolute_max=MAX_RULES_PER_KIND,
+        validate_max=True,
     )
     return formset_class(
         data, queryset=community.rules.filter(kind=kind).order_by("position", "id"), prefix=kind
