@@ -34,6 +34,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 
 test: lint
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m config.translations --check
 	@if command -v msgfmt >/dev/null; then \
 	  for po in locale/*/LC_MESSAGES/*.po; do msgfmt --check -o /dev/null $$po || exit 1; done; \
