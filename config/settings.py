@@ -268,9 +268,11 @@ IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_MB", 200) * 1024 * 1024
 IMPORT_MAX_ZIP_ENTRIES = env_int("IMPORT_MAX_ZIP_ENTRIES", 20_000)
 IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_MB", 2_000) * 1024 * 1024
 IMPORT_MAX_JSON_DEPTH = env_int("IMPORT_MAX_JSON_DEPTH", 64)
-# The largest single message (or single text) in a JSON export: what the parser holds at
-# once. A message of Slack or Discord carrying thousands of reactions is a few MB.
-IMPORT_MAX_JSON_VALUE_BYTES = env_int("IMPORT_MAX_JSON_VALUE_MB", 16) * 1024 * 1024
+# The largest single message and the longest single text in a JSON export: what the parser
+# holds at once. 4 MB holds a message that lists thousands of people's reactions; a chat
+# message's text is at most some 40,000 characters (Slack's limit).
+IMPORT_MAX_JSON_MESSAGE_BYTES = env_int("IMPORT_MAX_JSON_MESSAGE_MB", 4) * 1024 * 1024
+IMPORT_MAX_JSON_TEXT_BYTES = env_int("IMPORT_MAX_JSON_TEXT_KB", 1024) * 1024
 # Each of a Slack export's channels.json and users.json, which are streamed too (users.json
 # takes about 1.5 KB per person).
 IMPORT_MAX_METADATA_BYTES = env_int("IMPORT_MAX_METADATA_MB", 100) * 1024 * 1024

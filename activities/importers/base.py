@@ -56,8 +56,9 @@ class Limits:
     max_zip_entries: int
     max_uncompressed_bytes: int
     max_json_depth: int
-    # One message, or one text anywhere, in a JSON file (what a parser holds at once).
-    max_json_value_bytes: int = 16 * 1024 * 1024
+    # One message of a JSON file, and one text anywhere in it: what the parser holds at once.
+    max_json_message_bytes: int = 4 * 1024 * 1024
+    max_json_text_bytes: int = 1024 * 1024
     # Each of a Slack export's channels.json and users.json.
     max_metadata_bytes: int = 100 * 1024 * 1024
     max_problems: int = 100
@@ -68,7 +69,8 @@ class Limits:
             max_zip_entries=settings.IMPORT_MAX_ZIP_ENTRIES,
             max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
             max_json_depth=settings.IMPORT_MAX_JSON_DEPTH,
-            max_json_value_bytes=settings.IMPORT_MAX_JSON_VALUE_BYTES,
+            max_json_message_bytes=settings.IMPORT_MAX_JSON_MESSAGE_BYTES,
+            max_json_text_bytes=settings.IMPORT_MAX_JSON_TEXT_BYTES,
             max_metadata_bytes=settings.IMPORT_MAX_METADATA_BYTES,
         )
 
@@ -236,7 +238,7 @@ class JsonGuard:
     Every chunk is scanned as it is read: nesting is tracked outside strings (escapes
     honoured) and the length of each string is measured, and ``ImportRejected`` is raised
     the moment the depth passes ``limits.max_json_depth``, a string passes
-    ``limits.max_json_value_bytes`` or (with ``max_bytes``) the stream passes its size.
+    ``limits.max_json_text_bytes`` or (with ``max_bytes``) the stream passes its size.
     This is what keeps the parser flat: ijson's C backend turns a whole chunk into events
     before anyone can look at them, each event carrying a prefix as long as the nesting,
     so a 200 KB file of ``[`` took 10 GB before the first event could be checked.
@@ -255,7 +257,7 @@ class JsonGuard:
     ):
         self._raw = raw
         self._max_depth = limits.max_json_depth
-        self._max_string = limits.max_json_value_bytes
+        self._max_string = limits.max_json_text_bytes
         self._max_bytes = max_bytes
         self._too_large = too_large
         self.position = 0  # bytes handed on
@@ -485,7 +487,7 @@ def json_stream(
     ``items`` prefix (ijson notation, e.g. ``"messages.item"``) and ``(prefix, value)``
     for scalars at a ``scalars`` prefix, in document order. Nothing else is kept in
     memory. The bytes go through a ``JsonGuard`` (nesting, text length); an item larger
-    than ``limits.max_json_value_bytes`` or malformed JSON raises ``ImportRejected``.
+    than ``limits.max_json_message_bytes`` or malformed JSON raises ``ImportRejected``.
     """
     guard = raw if isinstance(raw, JsonGuard) else JsonGuard(raw, limits)
     depth = 0
@@ -503,10 +505,13 @@ def json_stream(
             if depth < builder_depth:
                 yield building_prefix, builder.value
                 builder = None
-            elif guard.position - building_from > limits.max_json_value_bytes:
+            elif guard.position - building_from > limits.max_json_message_bytes:
                 raise ImportRejected(
                     _("A single message in the file is larger than %(limit)s (near line %(line)s).")
-                    % {"limit": filesizeformat(limits.max_json_value_bytes), "line": building_line}
+                    % {
+                        "limit": filesizeformat(limits.max_json_message_bytes),
+                        "line": building_line,
+                    }
                 )
             continue
         if prefix in items:

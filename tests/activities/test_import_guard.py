@@ -204,7 +204,8 @@ SMALL_VALUES = Limits(
     max_zip_entries=100,
     max_uncompressed_bytes=10**9,
     max_json_depth=64,
-    max_json_value_bytes=1 << 20,
+    max_json_message_bytes=1 << 20,
+    max_json_text_bytes=1 << 20,
 )
 
 
