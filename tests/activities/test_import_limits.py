@@ -143,6 +143,12 @@ def test_the_command_fails_when_nothing_was_imported(community_a, capsys, tmp_pa
     assert "The file holds nothing to import" in capsys.readouterr().err
 
 
+def test_the_command_names_an_unknown_community_without_a_repr():
+    with pytest.raises(CommandError) as refused:
+        call_command("import_events", "--community", "nope", "--format", "csv", "x.csv")
+    assert str(refused.value) == "No community with the slug “nope”."
+
+
 def test_the_command_still_succeeds_when_everything_was_there_already(community_a, tmp_path):
     path = tmp_path / "one.csv"
     path.write_text(CSV_HEADER + CSV_ROW)

@@ -24,7 +24,7 @@ class Command(BaseCommand):
             communities = communities.filter(organization__slug=organization)
         found = list(communities[:2])
         if not found:
-            raise CommandError(f"No community with the slug {community!r}.")
+            raise CommandError(f"No community with the slug “{community}”.")
         if len(found) > 1:
             raise CommandError("Several organisations have this slug; add --organization.")
         try:
