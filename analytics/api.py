@@ -57,6 +57,14 @@ class MetricsQuery(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        # A misspelt parameter (?form=…) would otherwise be ignored without a word.
+        unknown = sorted(set(self.data) - set(self.fields))
+        if unknown:
+            self.add_error(
+                None,
+                _("Unknown parameter: %(names)s.")
+                % {"names": ", ".join(f"“{name[:40]}”" for name in unknown)},
+            )
         if self.errors:
             return cleaned
         end = cleaned.get("to") or self.today

@@ -6,10 +6,17 @@ schemas list exactly the keys ``analytics.serializers`` writes; tests check both
 
 from analytics.metrics import INTERVALS, STAGE_RULES
 from analytics.serializers import CSV_METRICS
+from communities.validators import EARLIEST_DATE, LATEST_DATE
 
 NUMBER_OR_NULL = {"type": ["number", "null"]}
 INTEGER = {"type": "integer"}
 DAY = {"type": "string", "format": "date"}
+# A query date may be left empty (as a form sends it): the default is used.
+DAY_OR_EMPTY = {"type": "string", "anyOf": [{"format": "date"}, {"const": ""}]}
+DATE_RULES = (
+    f" Days lie between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}, `from`"
+    " not after `to` and at most five years before it; otherwise 400 says which rule."
+)
 
 
 def _object(properties: dict, description: str = "") -> dict:
@@ -236,24 +243,29 @@ PARAMETERS = {
     "from": {
         "name": "from",
         "in": "query",
-        "description": "First day (YYYY-MM-DD). Default: 89 days before `to`.",
-        "schema": {"type": "string", "format": "date"},
+        "description": "First day (YYYY-MM-DD). Empty or absent: 89 days before `to`." + DATE_RULES,
+        "schema": DAY_OR_EMPTY,
     },
     "to": {
         "name": "to",
         "in": "query",
-        "description": "Last day (YYYY-MM-DD). Default: the community's today.",
-        "schema": {"type": "string", "format": "date"},
+        "description": "Last day (YYYY-MM-DD). Empty or absent: the community's today."
+        + DATE_RULES,
+        "schema": DAY_OR_EMPTY,
     },
     "interval": {
         "name": "interval",
         "in": "query",
-        "schema": {"type": "string", "enum": list(INTERVALS), "default": "week"},
+        "description": "Empty or absent: week.",
+        "schema": {"type": "string", "enum": [*INTERVALS, ""], "default": "week"},
     },
 }
 
 RESPONSES = {
-    "BadRequest": _json_response("Bad parameters.", _ref("Errors")),
+    "BadRequest": _json_response(
+        "Bad parameters: an unknown name, a bad value, or a range the rules refuse.",
+        _ref("Errors"),
+    ),
     "Unauthorized": {
         **_json_response("No token, or an unknown or revoked one.", _ref("Detail")),
         "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},

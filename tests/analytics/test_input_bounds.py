@@ -103,3 +103,17 @@ def test_api_refuses_far_dates_with_the_same_rule(client, manager_a, community_a
     response = client.get(url, {"to": far}, HTTP_AUTHORIZATION=f"Bearer {key}")
     assert response.status_code == 400
     assert any(BOUNDS in error for error in response.json()["errors"])
+
+
+def test_api_refuses_unknown_parameters_and_takes_empty_ones_as_the_default(
+    client, manager_a, community_a
+):
+    _token, key = api_token_create(staff=manager_a, name="BI")
+    url = reverse("api:metrics", args=[community_a.slug])
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    response = client.get(url, {"form": "2026-01-01"}, **auth)  # a misspelt "from"
+    assert response.status_code == 400
+    assert response.json()["errors"] == ["Unknown parameter: “form”."]
+    response = client.get(url, {"from": "", "to": "", "interval": ""}, **auth)
+    assert response.status_code == 200
+    assert response.json()["params"]["interval"] == "week"
