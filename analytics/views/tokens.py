@@ -20,6 +20,7 @@ from communities.models import ApiToken
 from communities.permissions import Capability, staff_required
 from communities.shortcuts import HtmxHttpRequest
 from communities.tokens import api_token_create, api_token_revoke
+from communities.validators import database_id
 
 
 class ApiTokenForm(forms.Form):
@@ -69,12 +70,11 @@ def token_create(request: HtmxHttpRequest):
 @require_POST
 @staff_required(Capability.VIEW_ANALYTICS)
 def token_revoke(request: HtmxHttpRequest):
-    token_id = request.POST.get("token", "")
-    token = (
-        ApiToken.objects.filter(staff=request.staff, pk=token_id).first()
-        if token_id.isascii() and token_id.isdigit()
-        else None
-    )
+    try:
+        token_id = database_id(request.POST.get("token", ""))
+    except ValueError:
+        raise Http404 from None
+    token = ApiToken.objects.filter(staff=request.staff, pk=token_id).first()
     if token is None:  # someone else's token is as unknown as a missing one
         raise Http404
     api_token_revoke(token=token)

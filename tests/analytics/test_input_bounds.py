@@ -117,3 +117,13 @@ def test_api_refuses_unknown_parameters_and_takes_empty_ones_as_the_default(
     response = client.get(url, {"from": "", "to": "", "interval": ""}, **auth)
     assert response.status_code == 200
     assert response.json()["params"]["interval"] == "week"
+
+
+@pytest.mark.parametrize("token", ["9" * 5000, "99999999999999999999", "-1", "١", ""])
+def test_revoking_a_token_by_an_id_no_database_holds_is_a_404(client_for, manager_a, token):
+    # 5,000 digits passed the old isdigit() test and broke int() (found by the URL walk).
+    kept, _key = api_token_create(staff=manager_a, name="BI")
+    response = client_for(manager_a).post(reverse("tokens:revoke"), {"token": token})
+    assert response.status_code == 404
+    kept.refresh_from_db()
+    assert kept.revoked_at is None
