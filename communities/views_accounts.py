@@ -10,8 +10,23 @@ axes' (429, ``registration/locked_out.html``, which words it for this page).
 
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form with its user name's length enforced. Django sets the field's
+    max_length after building it, so no validator checked it: a 5,000-character name went
+    to authenticate() and into django-axes' 255-character column (a 500 on PostgreSQL)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
+
+
+login = auth_views.LoginView.as_view(authentication_form=LoginForm)
 
 
 class LockoutPasswordChangeForm(PasswordChangeForm):

@@ -21,7 +21,7 @@ urlpatterns = [
     path("settings/", community_views.organization_settings, name="settings"),
     path("settings/organization/", community_views.organization_switch, name="organization-switch"),
     path("settings/privacy/", community_views.organization_privacy, name="organization-privacy"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", views_accounts.login, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
