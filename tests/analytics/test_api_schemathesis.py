@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 
 from activities.importers.base import IncomingEvent
@@ -32,6 +34,18 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_applica
 # Every case asks about the community the fixture makes (tests/conftest.py's community_a),
 # so its figures are checked too; an unknown slug's 404 is pinned in test_api.py.
 schema.config.parameters = {"path.community_slug": COMMUNITY_SLUG}
+
+
+@pytest.fixture(autouse=True)
+def _one_connection_for_the_test():
+    # The WSGI handler closes the database connection when a request finishes; the test
+    # client does not (it disconnects this handler), and neither may we: the test's
+    # transaction lives on that connection (PostgreSQL).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
