@@ -7,6 +7,9 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/communityops
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/14
+# The two passes run side by side, one a core (each prints when it ends); TEST_JOBS=1 runs
+# them one after the other.
+TEST_JOBS ?= 2
 
 .PHONY: run test test-sqlite test-postgres lint messages lock clean
 
@@ -40,8 +43,7 @@ test: lint
 	  for po in locale/*/LC_MESSAGES/*.po; do msgfmt --check -o /dev/null $$po || exit 1; done; \
 	  echo "msgfmt --check: ok"; fi
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(MAKE) test-sqlite
-	$(MAKE) test-postgres
+	$(MAKE) --output-sync=target -j$(TEST_JOBS) test-sqlite test-postgres
 
 # The default suite on the embedded SQLite database.
 test-sqlite: $(VENV)/.installed-dev
