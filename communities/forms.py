@@ -16,6 +16,7 @@ from communities.models import (
     time_zone_choices,
 )
 from communities.services import EDITABLE_COMMUNITY_FIELDS, RuleEdit
+from communities.validators import BoundedDateField
 
 
 def iso_date_input() -> forms.DateInput:
@@ -83,6 +84,8 @@ class CommunityForm(ServiceValidatedModelForm):
         model = Community
         # Exactly what the services let a form change.
         fields = list(EDITABLE_COMMUNITY_FIELDS)
+        # The dates every form takes (communities.validators): the analytics count from them.
+        field_classes = dict.fromkeys(["created_on", "start_date", "end_date"], BoundedDateField)
         widgets = {
             "created_on": iso_date_input(),
             "start_date": iso_date_input(),

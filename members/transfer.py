@@ -64,6 +64,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from communities.models import Community, Platform
+from communities.validators import validate_date_in_range
 from members import services
 from members.models import (
     Member,
@@ -465,6 +466,11 @@ class _Validator:
             else:
                 if row.joined_on > self.today:
                     error("joined_on", _("The joining date is in the future."))
+                else:
+                    try:  # the rule of every date form
+                        validate_date_in_range(row.joined_on)
+                    except ValidationError as problem:
+                        error("joined_on", " ".join(problem.messages))
 
         tier = values.get("tier", "")
         if tier:

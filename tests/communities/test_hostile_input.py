@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from communities.forms import MAX_RULES_PER_KIND
+from communities.models import Community
 
 pytestmark = pytest.mark.django_db
 
@@ -24,3 +25,19 @@ def test_a_post_cannot_ask_for_thousands_of_rule_forms(client_for, owner_a, comm
     rows = set(re.findall(r'name="encouraged-(\d+)-title"', page))
     assert len(rows) <= MAX_RULES_PER_KIND
     assert not community_a.rules.exists()
+
+
+@pytest.mark.parametrize("field", ["created_on", "start_date", "end_date"])
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1999-12-31"])
+def test_a_community_keeps_to_the_dates_of_every_form(
+    client_for, operator_a, community_a, field, day
+):
+    data = {"name": "读书会", "slug": community_a.slug, "platform": "wechat",
+            "time_zone": "Asia/Shanghai", "created_on": "2026-01-05", field: day}  # fmt: skip
+    before = Community.objects.values().get(pk=community_a.pk)
+    response = client_for(operator_a).post(
+        reverse("communities:edit", args=[community_a.slug]), data
+    )
+    assert response.status_code == 200
+    assert "Dates must lie between 2000-01-01 and 2999-12-31." in response.content.decode()
+    assert Community.objects.values().get(pk=community_a.pk) == before

@@ -38,3 +38,25 @@ def test_a_decision_goes_back_only_to_a_path_of_this_site(
     assert response["Location"] == reverse("members:applications")
     application.refresh_from_db()
     assert application.status != ApplicationStatus.PENDING
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1999-12-31"])
+def test_the_members_csv_keeps_to_the_dates_of_every_form(operator_a, community_a, day):
+    from members import transfer
+    from tests.members.test_transfer import HEADER, csv_upload
+
+    result = transfer.members_import_csv(
+        community=community_a, file=csv_upload([HEADER, f"张三,,,,{day},,,,,,"]), by=operator_a.user
+    )
+    assert [(e.row, e.column, e.message) for e in result.errors] == [
+        (2, "joined_on", "Dates must lie between 2000-01-01 and 2999-12-31.")
+    ]
+
+
+def test_adding_a_member_keeps_to_the_dates_of_every_form(client_for, operator_a, community_a):
+    response = client_for(operator_a).post(
+        reverse("members:create"),
+        {"community": community_a.slug, "display_name": "张三", "joined_on": "0001-01-01"},
+    )
+    assert response.status_code == 200
+    assert "Dates must lie between 2000-01-01 and 2999-12-31." in response.content.decode()
