@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -22,11 +22,13 @@ from django.utils.translation import gettext as _
 from activities.importers.base import IncomingEvent, make_aware
 from activities.models import ActivityEvent, ActivityKind
 from communities.models import Connector
+from communities.validators import EARLIEST_DATE
 
 _ID_LENGTH = ActivityEvent._meta.get_field("external_id").max_length
 _NAME_LENGTH = 120
 _TEXT_LENGTH = 20_000
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+# Events from before the product's first date are refused (the one date rule of every form).
+EARLIEST = datetime.combine(EARLIEST_DATE, time.min, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)  # clocks of bots drift; a day ahead is still plausible
 
 
@@ -147,7 +149,12 @@ def _parse_event(index: int, item, tz: ZoneInfo) -> tuple[IncomingEvent | None, 
             occurred_at = None
     if occurred_at is not None and not (EARLIEST <= occurred_at <= timezone.now() + FUTURE_SLACK):
         errors.append(
-            _error(index, "occurred_at", _("The time must lie between 2000 and tomorrow."))
+            _error(
+                index,
+                "occurred_at",
+                _("The time must lie between %(earliest)s and tomorrow.")
+                % {"earliest": EARLIEST_DATE.isoformat()},
+            )
         )
     elif occurred_at is None:
         errors.append(
