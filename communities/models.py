@@ -16,6 +16,12 @@ from django.utils.translation import gettext_lazy as _
 class User(AbstractUser):
     """A person who signs in to CommunityOps (staff). Chat-group members are not users."""
 
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_("Set when an owner creates the account with a temporary password."),
+    )
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
@@ -31,6 +37,19 @@ class Organization(models.Model):
         max_length=3,
         default="CNY",
         help_text=_("ISO 4217 code used for commitment deposits, e.g. CNY, USD, SGD."),
+    )
+    time_zone = models.CharField(
+        _("default time zone"),
+        max_length=64,
+        default="Asia/Shanghai",
+        help_text=_("New communities start in this time zone."),
+    )
+    language = models.CharField(
+        _("default language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="zh-hans",
+        help_text=_("The language of e-mails to people whose own language is not known."),
     )
     keep_message_text = models.BooleanField(
         _("keep message text"),
@@ -79,6 +98,9 @@ class Staff(models.Model):
         help_text=_("The communities a moderator works on; other roles see them all."),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # Deactivated staff keep their record and history; the permission module and the API
+    # refuse them from the next request on.
+    deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
 
     class Meta:
         ordering = ["organization__name", "user__username"]
@@ -458,3 +480,116 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Invitation(models.Model):
+    """A one-time link that lets a person join an organisation with a role.
+
+    Only the digest of the link's token is stored; the link is shown (or mailed) once."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("organisation"),
+    )
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    communities = models.ManyToManyField(
+        "Community", blank=True, related_name="+", verbose_name=_("communities")
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans"
+    )
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.email} · {self.organization}"
+
+    def usable(self, now) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and now < self.expires_at
+
+
+class StaffAction(models.TextChoices):
+    ORGANIZATION_CREATED = "organization_created", _("created the organisation")
+    INVITED = "invited", _("invited")
+    INVITATION_REVOKED = "invitation_revoked", _("revoked an invitation")
+    INVITATION_ACCEPTED = "invitation_accepted", _("accepted an invitation")
+    ACCOUNT_CREATED = "account_created", _("created an account")
+    ROLE_CHANGED = "role_changed", _("changed the role")
+    COMMUNITIES_ASSIGNED = "communities_assigned", _("changed the assigned communities")
+    DEACTIVATED = "deactivated", _("deactivated")
+    REACTIVATED = "reactivated", _("reactivated")
+    RULES_CHANGED = "rules_changed", _("changed the rules")
+    TIERS_CHANGED = "tiers_changed", _("changed the tiers")
+    CONNECTOR_CHANGED = "connector_changed", _("changed a connector")
+    MEMBER_EXPORTED = "member_exported", _("exported a member's data")
+    MEMBER_ERASED = "member_erased", _("erased a member's data")
+
+
+class StaffLogEntry(models.Model):
+    """Who did what to whom: append-only (written by ``staff_log_record``, never changed)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="log", verbose_name=_("organisation")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    action = models.CharField(_("action"), max_length=30, choices=StaffAction.choices)
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("whom"),
+    )
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("community"),
+    )
+    # What changed, in plain words for the log page (e.g. "operator → manager", an e-mail).
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now, editable=False, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("staff log entry")
+        verbose_name_plural = _("staff log")
+        indexes = [models.Index(fields=["organization", "-at"], name="stafflog_org_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.get_action_display()}"

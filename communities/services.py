@@ -15,7 +15,17 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from communities.models import Community, Connector, Organization, Programme, Rule, RuleKind, Staff
+from communities.models import (
+    Community,
+    Connector,
+    Organization,
+    Programme,
+    Rule,
+    RuleKind,
+    Staff,
+    StaffAction,
+    StaffLogEntry,
+)
 from communities.panels import registered_setup_steps
 
 BASIC_COMMUNITY_FIELDS = ("name", "slug", "platform", "time_zone", "created_on", "archived")
@@ -346,3 +356,26 @@ def connector_revoke(*, connector: Connector) -> None:
 def connector_seen(*, connector: Connector) -> None:
     connector.last_seen_at = timezone.now()
     connector.save(update_fields=["last_seen_at"])
+
+
+# --- The staff log -------------------------------------------------------------------------
+
+
+def staff_log_record(
+    *,
+    organization: Organization,
+    actor,
+    action: StaffAction,
+    target_user=None,
+    community: Community | None = None,
+    detail: str = "",
+) -> StaffLogEntry:
+    """Append one entry to the organisation's staff log (the only way it is written)."""
+    return StaffLogEntry.objects.create(
+        organization=organization,
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        target_user=target_user,
+        community=community,
+        detail=detail[:300],
+    )
