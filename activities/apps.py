@@ -11,4 +11,5 @@ class ActivitiesConfig(AppConfig):
         from communities.permissions import URL_OBJECT_RESOLVERS
 
         URL_OBJECT_RESOLVERS.update(RESOLVERS)
-        from activities import panels  # noqa: F401  (registers its links and panels)
+        # Registers its links and panels, and the events' part of members' privacy requests.
+        from activities import panels, privacy  # noqa: F401

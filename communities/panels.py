@@ -14,7 +14,10 @@ community needs its tier ladder. So the higher app registers, in its ``AppConfig
   (``register_member_count_provider``);
 - *setup steps*: what a new community gets from the higher app (members: the default
   ladder), run by ``communities.services.community_create`` inside its transaction
-  (``register_setup_step``).
+  (``register_setup_step``);
+- *member data*: what a higher app holds about a member (activities: the events), as
+  sections of the member's export bundle and a step of their erasure
+  (``register_member_data``); members' privacy services call whatever is registered.
 
 Communities only ever calls what was registered; with nothing registered the pages
 simply show no panels, links or counts, and a new community is just its row. So a lower
@@ -188,3 +191,42 @@ def register_setup_step(step: SetupStep) -> None:
 
 def registered_setup_steps() -> list[SetupStep]:
     return sorted(_SETUP_STEPS.values(), key=lambda step: (step.order, step.key))
+
+
+# --- Member data: export and erasure (privacy requests) ------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberDataSection:
+    """One part of a member's export bundle: ``key`` names it (the JSON key and the CSV
+    file), ``columns`` its fields, and ``rows`` returns a fresh iterator of dicts each time
+    it is called (the bundle reads a section twice: for the JSON and for the CSV), reading
+    the database in chunks so a member with millions of rows costs bounded memory."""
+
+    key: str
+    columns: tuple[str, ...]
+    rows: Callable[[], Iterable[dict]]
+
+
+@dataclass(frozen=True)
+class MemberData:
+    """What a higher app holds about a member (the members app's ``Member``): ``export``
+    returns its sections of the bundle; ``erase`` removes what identifies the person, in
+    the erasure's transaction, leaving every figure as it was."""
+
+    key: str
+    export: Callable[[Any], Iterable[MemberDataSection]] | None = None
+    erase: Callable[[Any], object] | None = None
+    order: int = 100
+
+
+_MEMBER_DATA: dict[str, MemberData] = {}
+
+
+def register_member_data(provider: MemberData) -> None:
+    """Add (or, under the same key, replace) a provider of member data."""
+    _MEMBER_DATA[provider.key] = provider
+
+
+def registered_member_data() -> list[MemberData]:
+    return sorted(_MEMBER_DATA.values(), key=lambda provider: (provider.order, provider.key))

@@ -56,6 +56,8 @@ class Member(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="members", verbose_name=_("tags"))
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # Set by members.privacy.member_erase: the row stays (figures count it), the person is gone.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["display_name", "id"]

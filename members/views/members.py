@@ -175,6 +175,9 @@ def member_profile(request: HtmxHttpRequest, member: Member):
             "memberships": memberships,
             "can_manage": can_manage,
             "can_moderate": can_moderate,
+            # Privacy requests: export with EXPORT_DATA, erasure for owners only.
+            "can_export": has_capability(request.staff, Capability.EXPORT_DATA),
+            "can_erase": has_capability(request.staff, Capability.MANAGE_ORGANIZATION),
             **history,
         },
     )
