@@ -121,3 +121,16 @@ def programme_matrix(*, staff: Staff, programme: Programme) -> list[MatrixColumn
 
 def connector_list(*, community: Community) -> QuerySet[Connector]:
     return community.connectors.select_related("created_by").order_by("revoked_at", "name", "id")
+
+
+def mail_language_for_user(*, user) -> str | None:
+    """The language of e-mails to ``user``: the default language of the organisation of their
+    first active staff record; ``None`` when they have none (the caller then keeps the
+    request's language)."""
+    staff = (
+        Staff.objects.filter(user=user, deactivated_at__isnull=True)
+        .select_related("organization")
+        .order_by("created_at", "pk")
+        .first()
+    )
+    return staff.organization.language if staff else None

@@ -191,6 +191,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
+# Password-reset requests: at most this many an hour from one client address, and as many
+# for one e-mail address (known or not); more are refused with a 429 (views_accounts.py).
+PASSWORD_RESET_LIMIT = env_int("PASSWORD_RESET_LIMIT", 5)
 
 # Five wrong passwords for one user name from one address lock that pair for 15 minutes.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
