@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from communities.models import Community, Organization, Rule, RuleKind
 from members import services
 from members.models import (
+    Member,
     MemberRole,
     Membership,
     MembershipStatus,
@@ -19,6 +20,7 @@ from members.models import (
     TagKind,
     Tier,
 )
+from members.privacy import member_erase
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜"
 GIVEN = [
@@ -352,3 +354,32 @@ def seed_members(*, organization: Organization, staff_user) -> dict[str, int]:
             )
             created["applications"] += 1
     return created
+
+
+def seed_erasure(*, organization: Organization, owner_user) -> int:
+    """One member who asked to be erased (PIPL/GDPR), so the placeholder shows in the demo.
+
+    Run after the activity is seeded (the erasure anonymises the member's events too);
+    once per organisation. Returns how many members were erased (0 or 1)."""
+    if Member.objects.filter(organization=organization, erased_at__isnull=False).exists():
+        return 0
+    member = (
+        Member.objects.filter(
+            organization=organization,
+            memberships__community__slug="reading-50",
+            memberships__status=MembershipStatus.ACTIVE,
+            led_squads__isnull=True,
+        )
+        .exclude(memberships__roles__role__in=[r for r in MemberRole if r != MemberRole.MEMBER])
+        .order_by("pk")
+        .distinct()
+        .first()
+    )
+    if member is None:
+        return 0
+    member_erase(
+        member=member,
+        actor=owner_user,
+        reason="本人在群内提出删除个人信息的请求（《个人信息保护法》第四十七条），11 月 20 日",
+    )
+    return 1
