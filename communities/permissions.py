@@ -17,9 +17,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 
-from communities.models import Community, Connector, Programme, Role, Staff
+from communities.models import Community, Connector, Invitation, Programme, Role, Staff
 
 
 class Capability(StrEnum):
@@ -30,6 +30,7 @@ class Capability(StrEnum):
     WORK_CHECKLISTS = "checklists.work"
     MODERATE_MEMBERS = "members.moderate"  # record violations in the groups one works on
     MANAGE_ORGANIZATION = "organization.manage"
+    MANAGE_STAFF = "staff.manage"  # invite, change roles, assign, deactivate; read the staff log
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -64,9 +65,23 @@ def get_programme_or_404(staff: Staff, programme_id: int) -> Programme:
     )
 
 
+def get_staff_or_404(staff: Staff, staff_id: int) -> Staff:
+    return get_object_or_404(
+        Staff.objects.filter(organization_id=staff.organization_id).select_related("user"),
+        pk=staff_id,
+    )
+
+
+def get_invitation_or_404(staff: Staff, invitation_id: int) -> Invitation:
+    return get_object_or_404(
+        Invitation.objects.filter(organization_id=staff.organization_id), pk=invitation_id
+    )
+
+
 def staff_list_for_user(*, user) -> list[Staff]:
+    """The user's active staff records: a deactivated one no longer lets them in."""
     return list(
-        Staff.objects.filter(user=user)
+        Staff.objects.filter(user=user, deactivated_at__isnull=True)
         .select_related("organization")
         .order_by("organization__name")
     )
@@ -127,6 +142,8 @@ URL_OBJECT_RESOLVERS: dict[str, tuple[str, Callable[[Staff, Any], object]]] = {
     "community_slug": ("community", get_community_or_404),
     "programme_id": ("programme", get_programme_or_404),
     "connector_pk": ("connector", get_connector_or_404),
+    "staff_id": ("staff_member", get_staff_or_404),
+    "invitation_id": ("invitation", get_invitation_or_404),
 }
 
 
@@ -144,6 +161,8 @@ def staff_required(capability: Capability) -> Callable:
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
+            if request.user.must_change_password:  # a temporary password set by an owner
+                return redirect("password_change")
             request.staff = current_staff(request)
             if request.staff is None:
                 return render(request, "registration/no_organization.html", status=403)

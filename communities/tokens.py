@@ -55,8 +55,8 @@ def authenticate(key: str | None) -> Staff | None:
         .filter(digest=key_digest(key), revoked_at__isnull=True)
         .first()
     )
-    if token is None or not token.staff.user.is_active:
-        return None
+    if token is None or not token.staff.user.is_active or token.staff.deactivated_at is not None:
+        return None  # a deactivated staff member's tokens stop with them
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now

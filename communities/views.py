@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRefresh
 
-from communities import selectors, services
+from communities import selectors, services, team
 from communities.announcement import announcement_text
 from communities.forms import (
     FIVE_W_ONE_H,
@@ -108,8 +108,20 @@ def community_detail(request: HtmxHttpRequest, community: Community):
             "panels": panels,
             "panel_scripts": panel_scripts(panels),
             "links": links_for(request, community),
+            "moderators": _moderators_of(request, community),
         },
     )
+
+
+def _moderators_of(request, community: Community):
+    """For owners: the organisation's moderators, each marked if assigned to this group."""
+    if not has_capability(request.staff, Capability.MANAGE_STAFF):
+        return None
+    assigned = set(community.assigned_staff.values_list("pk", flat=True))
+    moderators = team.community_moderator_choices(community)
+    for moderator in moderators:
+        moderator.assigned = moderator.pk in assigned
+    return moderators
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,7 +6,7 @@ from django.views.i18n import set_language
 
 from analytics.views import overview as analytics_views
 from communities import views as community_views
-from communities import views_accounts
+from communities import views_accounts, views_team
 from config import health
 
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path("analytics/", include("analytics.urls")),
     path("api/v1/", include("analytics.api_urls")),
     path("settings/tokens/", include("analytics.urls_tokens")),
+    path("settings/staff/", include("communities.urls_team")),
     path("settings/", community_views.organization_settings, name="settings"),
     path("settings/organization/", community_views.organization_switch, name="organization-switch"),
     path("settings/privacy/", community_views.organization_privacy, name="organization-privacy"),
@@ -32,6 +33,11 @@ urlpatterns = [
         "accounts/password/done/",
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
+    ),
+    path(
+        "accounts/invitation/<str:token>/",
+        views_team.invitation_accept,
+        name="invitation-accept",
     ),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", health.healthz, name="healthz"),

@@ -7,13 +7,16 @@ covered without touching those tests; a URL with a new kind of parameter fails u
 ``sample_kwargs`` says which object to point it at.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from activities.models import ImportRun
-from communities.models import Community, Connector, Programme
+from communities.models import Community, Connector, Invitation, Programme, Role, Staff
 from members.models import Application, Membership
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, StaffFactory
 
 # URL names reachable without signing in, each for a reason.
 PUBLIC_URL_NAMES = {
@@ -27,6 +30,8 @@ PUBLIC_URL_NAMES = {
     "api:metric-csv",
     "api:portfolio",
     "api:openapi",  # the API's public description
+    # The link is the credential: a random token, only its digest stored (test_team.py).
+    "invitation-accept",
 }
 # Django's admin is for superusers only and has its own login (tested in test_permissions).
 EXCLUDED_NAMESPACES = {"admin"}
@@ -62,6 +67,9 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
         "connector_id": lambda: connector_of(community).public_id,
         "chart": lambda: "activity",
         "metric": lambda: "activity",
+        "token": lambda: "a1b2c3-0123456789abcdef",  # also an unknown invitation's link
+        "staff_id": lambda: staff_of(community).pk,
+        "invitation_id": lambda: invitation_of(community).pk,
     }
     kwargs = {}
     for kwarg in pattern.pattern.converters:
@@ -102,4 +110,27 @@ def import_of(community: Community) -> ImportRun:
 def connector_of(community: Community) -> Connector:
     return community.connectors.first() or Connector.objects.create(
         community=community, name="机器人", platform="wechat", public_id=f"c{community.pk}x"
+    )
+
+
+def staff_of(community: Community) -> Staff:
+    """A moderator of the community's organisation (not the one signed in)."""
+    return Staff.objects.filter(
+        organization=community.organization, user__username__startswith="walk-moderator"
+    ).first() or StaffFactory(
+        organization=community.organization,
+        role=Role.MODERATOR,
+        user__username=f"walk-moderator-{community.pk}",
+    )
+
+
+def invitation_of(community: Community) -> Invitation:
+    return Invitation.objects.filter(
+        organization=community.organization
+    ).first() or Invitation.objects.create(
+        organization=community.organization,
+        email="invitee@example.com",
+        role=Role.MODERATOR,
+        digest=f"walk{community.pk}".ljust(64, "0"),
+        expires_at=timezone.now() + timedelta(days=7),
     )

@@ -94,6 +94,15 @@ POST_ONLY = {
     "tokens:create",
     "tokens:revoke",
     "analytics:tag-members",
+    "team:invite",
+    "team:account-create",
+    "team:invitation-resend",
+    "team:invitation-revoke",
+    "team:role",
+    "team:communities",
+    "team:deactivate",
+    "team:reactivate",
+    "team:community-moderators",
 }
 # Downloads, not pages: the CSV header stays English so that files import anywhere.
 DOWNLOADS = {

@@ -17,6 +17,7 @@ from activities.demo import seed_activity
 from analytics.rollups import rollups_refresh_all, tier_days_backfill
 from communities import services
 from communities.demo import ENGLISH_COMMUNITIES, seed_communities
+from communities.demo_team import seed_team
 from communities.models import Community, Organization, Platform, Role
 from members.demo import seed_members
 
@@ -111,6 +112,11 @@ class Command(BaseCommand):
             )
             created["staff"] += 1
         seed_communities(organization=organization)
+        seed_team(
+            organization=organization,
+            owner=get_user_model().objects.get(username="owner"),
+            password=DEMO_PASSWORD,
+        )
         operator = get_user_model().objects.get(username="operator")
         people = seed_members(organization=organization, staff_user=operator)
         self.stdout.write(
