@@ -1,7 +1,9 @@
 """Staff in the browser: invitations, accounts, roles, assigned communities, deactivation, the
 staff log. Through the URLs and the services, with time driven by a fixed ``now``."""
 
+import contextlib
 import re
+import threading
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -9,6 +11,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -74,6 +78,46 @@ def test_an_invitation_mails_a_link_that_works_once(client_for, owner_a, communi
     assert not get_user_model().objects.filter(username="second").exists()
     actions = set(StaffLogEntry.objects.values_list("action", flat=True))
     assert {StaffAction.INVITED, StaffAction.INVITATION_ACCEPTED} <= actions
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_acceptances_of_one_link_make_one_account(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.fail("Needs PostgreSQL (make test-postgres)")
+    owner = StaffFactory(role=Role.OWNER)
+    _, token = team.invitation_create(
+        organization=owner.organization, invited_by=owner.user, email="race@example.com",
+        role=Role.OPERATOR, language="en",
+    )  # fmt: skip
+    # Each submission, once it has found the link usable, waits for the other to find it
+    # too: without the lock on the invitation both would go on and make an account each.
+    both_found = threading.Barrier(2, timeout=3)
+    lookup = team.invitation_for_token
+
+    def lookup_when_both_found(value):
+        found = lookup(value)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_found.wait()
+        return found
+
+    monkeypatch.setattr(team, "invitation_for_token", lookup_when_both_found)
+    statuses = []
+
+    def submit(username):
+        try:
+            statuses.append(accept(Client(), token, username=username).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [302, 400]
+    assert get_user_model().objects.filter(email="race@example.com").count() == 1
+    assert StaffLogEntry.objects.filter(action=StaffAction.INVITATION_ACCEPTED).count() == 1
 
 
 def test_an_invitation_expires(client, owner_a):
@@ -232,8 +276,6 @@ def test_a_role_change_takes_effect_on_the_next_request(client, owner_a, org_a):
     manager = StaffFactory(organization=org_a, role=Role.MANAGER)
     client.force_login(manager.user)
     assert client.get(reverse("communities:create")).status_code == 403
-
-    from django.test import Client
 
     owner = Client()
     owner.force_login(owner_a.user)
