@@ -19,7 +19,7 @@ from communities import services
 from communities.demo import ENGLISH_COMMUNITIES, seed_communities
 from communities.demo_team import seed_team
 from communities.models import Community, Organization, Platform, Role
-from members.demo import seed_members
+from members.demo import seed_erasure, seed_members
 
 DEMO_ORG_SLUG = "demo"
 DEMO_PASSWORD = "communityops-demo"  # noqa: S105 (documented in the README, demo only)
@@ -124,6 +124,9 @@ class Command(BaseCommand):
             f"waiting, {people['violations']} violations."
         )
         activity = seed_activity(organization=organization, staff_user=operator)
+        # One member asked to be erased: their events stay in the figures, anonymously.
+        owner = get_user_model().objects.get(username="owner")
+        erased = seed_erasure(organization=organization, owner_user=owner)
         # The dashboards read rollups; build them now rather than wait for the worker.
         rollups_refresh_all()
         # Snapshots of the tier pyramid start today; the demo's members joined (and were
@@ -132,7 +135,7 @@ class Command(BaseCommand):
             tier_days_backfill(community=community)
         self.stdout.write(
             f"Activity: {activity['events']} events, {activity['imports']} import, "
-            f"{activity['connectors']} connector added."
+            f"{activity['connectors']} connector added, {erased} member erased on request."
         )
         self.stdout.write(
             self.style.SUCCESS(
