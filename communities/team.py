@@ -141,7 +141,11 @@ def invitation_revoke(*, invitation: Invitation, actor, now=None) -> None:
 
 def invitation_send(*, invitation: Invitation, link: str) -> None:
     """Mail the link, in the invitation's language (plain text)."""
-    with translation.override(invitation.language):
+    # The expiry in the organisation's time zone, the words in the invitation's language.
+    with (
+        translation.override(invitation.language),
+        timezone.override(invitation.organization.time_zone),
+    ):
         context = {
             "invitation": invitation,
             "organization": invitation.organization,

@@ -4,6 +4,7 @@ staff log. Through the URLs and the services, with time driven by a fixed ``now`
 import contextlib
 import re
 import threading
+import zoneinfo
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -222,6 +223,44 @@ def test_the_mail_is_in_the_invitations_language(client_for, owner_a):
     assert "邀请" in chinese.subject and "运营" in chinese.body
     assert "invited" in english.subject and "Operator" in english.body
     assert "邀请" not in english.subject + english.body
+
+
+def test_the_mail_gives_the_expiry_in_the_organisations_time_zone(owner_a):
+    owner_a.organization.time_zone = "Europe/London"
+    owner_a.organization.save()
+    now = datetime(2026, 12, 1, 23, 30, tzinfo=timezone.get_current_timezone())  # Shanghai
+    invitation, _ = team.invitation_create(
+        organization=owner_a.organization, invited_by=owner_a.user, email="l@example.com",
+        role=Role.MANAGER, language="en", now=now,
+    )  # fmt: skip
+    team.invitation_send(invitation=invitation, link="http://testserver/x")
+    expected = (now + timedelta(days=settings.INVITATION_DAYS)).astimezone(
+        zoneinfo.ZoneInfo("Europe/London")
+    )
+    assert f"{expected:%Y-%m-%d %H:%M} GMT" in mail.outbox[0].body
+
+
+def test_the_staff_page_in_pinned_queries(client_for, owner_a, org_a, django_assert_num_queries):
+    client = client_for(owner_a)
+    client.get(reverse("team:staff"))
+
+    def grow():
+        community = CommunityFactory(organization=org_a)
+        moderator = StaffFactory(organization=org_a, role=Role.MODERATOR)
+        moderator.communities.add(community)
+        team.invitation_create(
+            organization=org_a, invited_by=owner_a.user, email=f"{community.slug}@example.com",
+            role=Role.MODERATOR, language="en", communities=[community],
+        )  # fmt: skip
+
+    grow()
+    with django_assert_num_queries(10) as captured:
+        client.get(reverse("team:staff"))
+    grow()
+    grow()
+    with django_assert_num_queries(len(captured)):
+        page = client.get(reverse("team:staff"))
+    assert page.content.decode().count("data-staff=") == 4
 
 
 def test_accept_page_in_chinese(client, owner_a):
