@@ -138,7 +138,8 @@ def seed_communities(*, organization: Organization) -> None:
         if slug in {"reading-50", "early-risers-camp"}:
             data.update({"demotion_enabled": True, "demotion_grace_days": 14})
         if data:
-            services.community_update(community=community, data=data)
+            # The demo's set-up, not a person's change: by=None logs nothing.
+            services.community_update(community=community, data=data, by=None)
         _seed_rules(community)
 
 
@@ -155,10 +156,11 @@ def _seed_rules(community: Community) -> None:
             "vision": rules["vision"],
             "announcement_language": "en" if english else "zh-hans",
         },
+        by=None,
     )
     for title, points in rules["encouraged"]:
         services.rule_create(
-            community=community, kind=RuleKind.ENCOURAGED, title=title, points=points
+            community=community, kind=RuleKind.ENCOURAGED, title=title, points=points, by=None
         )
     for title, penalty, points, strikes in rules["forbidden"]:
         services.rule_create(
@@ -168,4 +170,5 @@ def _seed_rules(community: Community) -> None:
             penalty=penalty,
             points=points,
             strikes_to_removal=strikes,
+            by=None,
         )

@@ -11,9 +11,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, ProtectedError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from communities.models import (
     Community,
@@ -189,19 +190,98 @@ def _fields_update(instance, data: dict, allowed: Iterable[str], *, stamp: str |
     return instance
 
 
-def community_update(*, community: Community, data: dict) -> Community:
-    """Change the editable fields named in ``data``; other keys are a programming error."""
+def community_update(*, community: Community, data: dict, by) -> Community:
+    """Change the editable fields named in ``data``; other keys are a programming error.
+    A change of the ladder options (the tiers' settings) is logged as ``by``'s."""
     if data.get("slug", community.slug) != community.slug:
         _check_slug(data["slug"])
-    return _fields_update(community, data, EDITABLE_COMMUNITY_FIELDS, stamp="updated_at")
+    ladder_changed = _changed_fields(
+        community, {k: v for k, v in data.items() if k in LADDER_FIELDS}
+    )
+    _fields_update(community, data, EDITABLE_COMMUNITY_FIELDS, stamp="updated_at")
+    if ladder_changed:
+        _log_change(
+            by=by,
+            community=community,
+            action=StaffAction.TIERS_CHANGED,
+            detail=lambda: _ladder_detail(community),
+        )
+    return community
+
+
+def _ladder_detail(community: Community) -> str:
+    if not community.demotion_enabled:
+        return _("demotion of members who stop qualifying: off")
+    return ngettext(
+        "demotion of members who stop qualifying: on, after %(days)s day of grace",
+        "demotion of members who stop qualifying: on, after %(days)s days of grace",
+        community.demotion_grace_days,
+    ) % {"days": community.demotion_grace_days}
+
+
+def _changed_fields(instance, data: dict) -> list[str]:
+    return [name for name, value in data.items() if getattr(instance, name) != value]
+
+
+def _log_change(*, by, community: Community, action: StaffAction, detail) -> None:
+    """The staff-log entry of a change ``by`` made to ``community``. ``detail`` (a callable)
+    is worded in the organisation's default language: the log is the organisation's shared
+    record, read later by any of its owners. ``by=None`` is a change made by code, not a
+    person (the demo's set-up, fixtures): nothing is logged."""
+    if by is None:
+        return
+    with translation.override(community.organization.language):
+        text = detail()
+    staff_log_record(
+        organization=community.organization,
+        actor=by,
+        action=action,
+        community=community,
+        detail=text,
+    )
 
 
 # --- Rules (群规) ----------------------------------------------------------------------------
 
 
-def community_rules_update(*, community: Community, data: dict) -> Community:
+def community_rules_update(*, community: Community, data: dict, by) -> Community:
     """Change the rules' texts: value, entry standard, vision, announcement language."""
-    return _fields_update(community, data, RULE_TEXT_FIELDS, stamp="updated_at")
+    changes = _rule_texts_update(community=community, data=data)
+    _log_rules(by=by, community=community, changes=changes)
+    return community
+
+
+# One rules change, as the log words it: ("texts" | "added" | "changed" | "removed", what).
+RuleChange = tuple[str, Any]
+
+
+def _rule_texts_update(*, community: Community, data: dict) -> list[RuleChange]:
+    changed = _changed_fields(community, data)
+    _fields_update(community, data, RULE_TEXT_FIELDS, stamp="updated_at")
+    return [("texts", changed)] if changed else []
+
+
+def _rules_detail(changes: list[RuleChange]) -> str:
+    words = {
+        "added": lambda title: _("added “%(rule)s”") % {"rule": title},
+        "changed": lambda title: _("changed “%(rule)s”") % {"rule": title},
+        "removed": lambda title: _("removed “%(rule)s”") % {"rule": title},
+        "texts": lambda names: (
+            _("changed the texts (%(fields)s)")
+            % {"fields": ", ".join(str(Community._meta.get_field(n).verbose_name) for n in names)}
+        ),
+    }
+    return "; ".join(words[kind](what) for kind, what in changes)
+
+
+def _log_rules(*, by, community: Community, changes: list[RuleChange]) -> None:
+    if changes:
+        _log_change(
+            by=by,
+            community=community,
+            action=StaffAction.RULES_CHANGED,
+            detail=lambda: _rules_detail(changes),
+        )
 
 
 RULE_FIELDS = {
@@ -210,7 +290,15 @@ RULE_FIELDS = {
 }
 
 
-def rule_create(
+def rule_create(*, community: Community, by, **fields) -> Rule:
+    """Add a behaviour to the rules; by default after the others of its kind (fields: kind,
+    title, points, penalty, strikes_to_removal, position)."""
+    rule = _rule_create(community=community, **fields)
+    _log_rules(by=by, community=community, changes=[("added", rule.title)])
+    return rule
+
+
+def _rule_create(
     *,
     community: Community,
     kind: str,
@@ -220,7 +308,6 @@ def rule_create(
     strikes_to_removal: int | None = None,
     position: int | None = None,
 ) -> Rule:
-    """Add a behaviour to the rules; by default after the others of its kind."""
     if position is None:
         last = community.rules.filter(kind=kind).aggregate(last=Max("position"))["last"]
         position = 0 if last is None else last + 1
@@ -238,22 +325,36 @@ def rule_create(
     return rule
 
 
-def rule_update(*, rule: Rule, data: dict) -> Rule:
+def rule_update(*, rule: Rule, data: dict, by) -> Rule:
     """Change a behaviour; its kind never changes (delete it and add one of the other kind)."""
+    _log_rules(by=by, community=rule.community, changes=_rule_update(rule=rule, data=data))
+    return rule
+
+
+def _rule_update(*, rule: Rule, data: dict) -> list[RuleChange]:
     data = {**data}
     if "points" in data:
         data["points"] = data["points"] or 0
-    return _fields_update(rule, data, RULE_FIELDS[rule.kind])
+    changed = _changed_fields(rule, data)
+    _fields_update(rule, data, RULE_FIELDS[rule.kind])
+    return [("changed", rule.title)] if changed else []
 
 
-def rule_delete(*, rule: Rule) -> None:
+def rule_delete(*, rule: Rule, by) -> None:
     """Remove a behaviour from the rules, unless violations of it are on record."""
+    community = rule.community
+    _log_rules(by=by, community=community, changes=_rule_delete(rule=rule))
+
+
+def _rule_delete(*, rule: Rule) -> list[RuleChange]:
+    title = rule.title
     try:
         rule.delete()
     except ProtectedError:
         raise ValidationError(
             _("“%(rule)s” has recorded violations, so it stays in the rules.") % {"rule": rule}
         ) from None
+    return [("removed", title)]
 
 
 @dataclass(frozen=True)
@@ -268,13 +369,14 @@ class RuleEdit:
 
 @transaction.atomic
 def community_rules_save(
-    *, community: Community, texts: dict, edits: Iterable[RuleEdit]
+    *, community: Community, texts: dict, edits: Iterable[RuleEdit], by
 ) -> Community:
     """Save the rules editor in one go: the texts, then every added, changed or deleted row.
 
-    All or nothing: a row that fails validation leaves everything as it was.
+    All or nothing: a row that fails validation leaves everything as it was. One save that
+    changed anything is one entry in the staff log, naming what changed.
     """
-    community_rules_update(community=community, data=texts)
+    changes = _rule_texts_update(community=community, data=texts)
     for edit in edits:
         if edit.rule is not None and edit.rule.community_id != community.pk:
             raise ValueError("A rule of another community.")
@@ -282,11 +384,13 @@ def community_rules_save(
             raise ValueError("A rule's kind never changes.")
         if edit.delete:
             if edit.rule is not None:
-                rule_delete(rule=edit.rule)
+                changes += _rule_delete(rule=edit.rule)
         elif edit.rule is not None:
-            rule_update(rule=edit.rule, data=edit.data)
+            changes += _rule_update(rule=edit.rule, data=edit.data)
         else:
-            rule_create(community=community, kind=edit.kind, **edit.data)
+            rule = _rule_create(community=community, kind=edit.kind, **edit.data)
+            changes.append(("added", rule.title))
+    _log_rules(by=by, community=community, changes=changes)
     return community
 
 
@@ -331,10 +435,20 @@ def connector_create(*, community: Community, name: str, platform: str, by) -> I
     )
     connector.full_clean()
     connector.save()
+    _log_connector(by=by, connector=connector, what=lambda: _("“%(name)s”: created"))
     return IssuedSecret(connector, secret)
 
 
-def connector_rotate(*, connector: Connector) -> IssuedSecret:
+def _log_connector(*, by, connector: Connector, what) -> None:
+    _log_change(
+        by=by,
+        community=connector.community,
+        action=StaffAction.CONNECTOR_CHANGED,
+        detail=lambda: what() % {"name": connector.name},
+    )
+
+
+def connector_rotate(*, connector: Connector, by) -> IssuedSecret:
     """A new secret; the old one keeps signing for the grace period, so bots can move."""
     now = timezone.now()
     secret = _new_secret()
@@ -345,12 +459,17 @@ def connector_rotate(*, connector: Connector) -> IssuedSecret:
     connector.save(
         update_fields=["previous_secret", "previous_valid_until", "secret", "rotated_at"]
     )
+    _log_connector(by=by, connector=connector, what=lambda: _("“%(name)s”: new secret issued"))
     return IssuedSecret(connector, secret)
 
 
-def connector_revoke(*, connector: Connector) -> None:
+def connector_revoke(*, connector: Connector, by) -> None:
+    """Stop the connector's secrets from signing; revoking it again changes nothing."""
+    if connector.revoked_at is not None:
+        return
     connector.revoked_at = timezone.now()
     connector.save(update_fields=["revoked_at"])
+    _log_connector(by=by, connector=connector, what=lambda: _("“%(name)s”: revoked"))
 
 
 def connector_seen(*, connector: Connector) -> None:

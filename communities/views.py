@@ -132,7 +132,7 @@ def community_edit(request: HtmxHttpRequest, community: Community):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.community_update(community=community, data=form.cleaned_data)
+            services.community_update(community=community, data=form.cleaned_data, by=request.user)
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -159,6 +159,7 @@ def community_rules(request: HtmxHttpRequest, community: Community):
                 community=community,
                 texts=texts.cleaned_data,
                 edits=[*encouraged.edits(), *forbidden.edits()],
+                by=request.user,
             )
         except ValidationError as error:
             add_service_error(texts, error)
@@ -310,7 +311,7 @@ def connector_list(request: HtmxHttpRequest, community: Community):
 def connector_rotate(request: HtmxHttpRequest, community: Community, connector: Connector):
     if connector.community_id != community.pk or connector.revoked_at:
         raise Http404
-    issued = services.connector_rotate(connector=connector)
+    issued = services.connector_rotate(connector=connector, by=request.user)
     form = ConnectorForm(initial={"platform": community.platform})
     return _connectors_page(request, community, form, issued)
 
@@ -320,6 +321,6 @@ def connector_rotate(request: HtmxHttpRequest, community: Community, connector: 
 def connector_revoke(request: HtmxHttpRequest, community: Community, connector: Connector):
     if connector.community_id != community.pk:
         raise Http404
-    services.connector_revoke(connector=connector)
+    services.connector_revoke(connector=connector, by=request.user)
     messages.success(request, _("Connector “%(name)s” revoked.") % {"name": connector.name})
     return redirect("communities:connectors", community_slug=community.slug)

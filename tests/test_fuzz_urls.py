@@ -324,8 +324,10 @@ def world(settings, tmp_path, org_a, community_a, owner_a, operator_a, manager_a
     tag = member_services.tag_get_or_create(organization=org_a, kind="other", name="待唤醒")
     member_services.members_tag(memberships=memberships[:2], tag=tag)
     member_services.squad_create(community=community, name="周末组")
-    rule_create(community=community, kind="encouraged", title="分享", points=5)
-    rule_create(community=community, kind="forbidden", title="广告", penalty="warning", points=10)
+    rule_create(by=None, community=community, kind="encouraged", title="分享", points=5)
+    rule_create(
+        by=None, community=community, kind="forbidden", title="广告", penalty="warning", points=10
+    )
     member_services.question_create(
         community=community, kind="choice", prompt="从哪里来?", choices=["朋友", "广告"],
         tag_kind="region",

@@ -468,7 +468,7 @@ def test_odd_connector_ids_are_refused(secret, connector_id):
 
 def test_a_revoked_connector_is_refused(connector, secret):
     assert send(connector, secret, {"events": [event(1)]}).status_code == 202
-    connector_revoke(connector=connector)
+    connector_revoke(connector=connector, by=None)
 
     response = send(connector, secret, {"events": [event(2)]})
 
@@ -477,7 +477,7 @@ def test_a_revoked_connector_is_refused(connector, secret):
 
 
 def test_both_secrets_work_during_the_rotation_grace_period(connector, secret):
-    rotated = connector_rotate(connector=connector)
+    rotated = connector_rotate(connector=connector, by=None)
     assert rotated.secret != secret
 
     assert send(connector, secret, {"events": [event(1)]}).status_code == 202
@@ -486,7 +486,7 @@ def test_both_secrets_work_during_the_rotation_grace_period(connector, secret):
 
 
 def test_the_old_secret_stops_working_after_the_grace_period(connector, secret):
-    rotated = connector_rotate(connector=connector)
+    rotated = connector_rotate(connector=connector, by=None)
     Connector.objects.filter(pk=connector.pk).update(
         previous_valid_until=dj_timezone.now() - timedelta(seconds=1)
     )
@@ -496,8 +496,8 @@ def test_the_old_secret_stops_working_after_the_grace_period(connector, secret):
 
 
 def test_a_second_rotation_retires_the_first_secret(connector, secret):
-    second = connector_rotate(connector=connector)
-    third = connector_rotate(connector=connector)
+    second = connector_rotate(connector=connector, by=None)
+    third = connector_rotate(connector=connector, by=None)
 
     assert send(connector, secret, {"events": [event(1)]}).status_code == 401
     assert send(connector, second.secret, {"events": [event(2)]}).status_code == 202
@@ -749,19 +749,19 @@ def test_json_with_or_without_its_charset_is_accepted(connector, secret, content
 
 
 def test_an_archived_community_takes_no_events(community_a, connector, secret):
-    community_update(community=community_a, data={"archived": True})
+    community_update(by=None, community=community_a, data={"archived": True})
     response = send(connector, secret, {"events": [event(1)]})
 
     assert response.status_code == 409
     assert "archived" in response.json()["detail"]
     assert_nothing_written()
     # Unarchived, the same bot's batch is stored again.
-    community_update(community=community_a, data={"archived": False})
+    community_update(by=None, community=community_a, data={"archived": False})
     assert send(connector, secret, {"events": [event(1)]}).status_code == 202
 
 
 def test_an_archived_community_is_not_revealed_without_a_signature(community_a, connector):
-    community_update(community=community_a, data={"archived": True})
+    community_update(by=None, community=community_a, data={"archived": True})
     response = post(encode({"events": [event(1)]}), connector_id=connector.public_id)
 
     assert response.status_code == 401

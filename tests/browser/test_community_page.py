@@ -19,9 +19,11 @@ def community_with_rules(org):
         value_statement="Read 20 pages a day.",
         vision="Readers for life.",
     )
-    services.rule_create(community=community, kind=RuleKind.ENCOURAGED, title="Notes", points=10)
     services.rule_create(
-        community=community, kind=RuleKind.FORBIDDEN, title="Ads", penalty=Penalty.REMOVAL
+        by=None, community=community, kind=RuleKind.ENCOURAGED, title="Notes", points=10
+    )
+    services.rule_create(
+        by=None, community=community, kind=RuleKind.FORBIDDEN, title="Ads", penalty=Penalty.REMOVAL
     )
     MembershipFactory.create_batch(3, community=community)
     return community

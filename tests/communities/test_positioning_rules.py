@@ -338,7 +338,7 @@ def test_rules_of_another_community_cannot_be_edited_through_this_one(
 ):
     other = CommunityFactory(organization=org_a)
     foreign = services.rule_create(
-        community=other, kind=RuleKind.ENCOURAGED, title="别人的", points=1
+        by=None, community=other, kind=RuleKind.ENCOURAGED, title="别人的", points=1
     )
     row = {
         "encouraged-0-id": str(foreign.pk),
@@ -358,7 +358,11 @@ def test_rules_of_another_community_cannot_be_edited_through_this_one(
 
 def test_a_rule_with_violations_stays(client_for, operator_a, community_a):
     rule = services.rule_create(
-        community=community_a, kind=RuleKind.FORBIDDEN, title="发广告", penalty=Penalty.WARNING
+        by=None,
+        community=community_a,
+        kind=RuleKind.FORBIDDEN,
+        title="发广告",
+        penalty=Penalty.WARNING,
     )
     membership = MembershipFactory(community=community_a)
     member_services.violation_record(membership=membership, rule=rule, evidence="广告链接")
@@ -421,9 +425,14 @@ def community_with_rules(org, language) -> Community:
         entry_standard="ENTRY-愿意打卡的读者",
         vision="VISION-终身阅读",
     )
-    services.rule_create(community=community, kind=RuleKind.ENCOURAGED, title="NOTES", points=10)
-    services.rule_create(community=community, kind=RuleKind.ENCOURAGED, title="CHECKIN", points=1)
     services.rule_create(
+        by=None, community=community, kind=RuleKind.ENCOURAGED, title="NOTES", points=10
+    )
+    services.rule_create(
+        by=None, community=community, kind=RuleKind.ENCOURAGED, title="CHECKIN", points=1
+    )
+    services.rule_create(
+        by=None,
         community=community,
         kind=RuleKind.FORBIDDEN,
         title="ADS",
@@ -431,6 +440,7 @@ def community_with_rules(org, language) -> Community:
         strikes_to_removal=3,
     )
     services.rule_create(
+        by=None,
         community=community,
         kind=RuleKind.FORBIDDEN,
         title="SPAM",
@@ -602,9 +612,11 @@ def test_hostile_text_renders_inert_on_detail_rules_and_matrix(client_for, owner
         entry_standard=HOSTILE,
         vision=HOSTILE,
     )
-    services.rule_create(community=community, kind=RuleKind.ENCOURAGED, title=HOSTILE, points=1)
     services.rule_create(
-        community=community, kind=RuleKind.FORBIDDEN, title=HOSTILE, penalty=Penalty.MUTE
+        by=None, community=community, kind=RuleKind.ENCOURAGED, title=HOSTILE, points=1
+    )
+    services.rule_create(
+        by=None, community=community, kind=RuleKind.FORBIDDEN, title=HOSTILE, penalty=Penalty.MUTE
     )
     client = client_for(owner_a)
     pages = [

@@ -54,7 +54,9 @@ def test_community_defaults(org_a):
 
 def test_community_update_saves_only_changed_fields(community_a):
     with CaptureQueriesContext(connection) as queries:
-        services.community_update(community=community_a, data={"name": "新名字", "archived": False})
+        services.community_update(
+            by=None, community=community_a, data={"name": "新名字", "archived": False}
+        )
     updates = [q["sql"] for q in queries if q["sql"].startswith("UPDATE")]
     assert len(updates) == 1
     assert '"name"' in updates[0] and '"archived"' not in updates[0]
@@ -62,7 +64,7 @@ def test_community_update_saves_only_changed_fields(community_a):
 
 def test_community_update_rejects_unknown_fields(community_a):
     with pytest.raises(ValueError, match="organization"):
-        services.community_update(community=community_a, data={"organization": None})
+        services.community_update(by=None, community=community_a, data={"organization": None})
 
 
 def test_staff_cannot_be_assigned_a_foreign_community(org_a, community_b):

@@ -36,7 +36,11 @@ def detail(client, community) -> str:
 def populate(community, ladder, *, members: int, violations: int):
     """Members spread over the tiers, a squad each third, and some violations."""
     rule = community_services.rule_create(
-        community=community, kind=RuleKind.FORBIDDEN, title="发广告", penalty=Penalty.WARNING
+        by=None,
+        community=community,
+        kind=RuleKind.FORBIDDEN,
+        title="发广告",
+        penalty=Penalty.WARNING,
     )
     squads = [services.squad_create(community=community, name=f"小组{i}") for i in range(3)]
     memberships = []
@@ -142,6 +146,7 @@ def test_only_owners_and_operators_add_squads(role, client_for, org_a, community
 
 def test_violations_panel_shows_the_last_ten(client_for, manager_a, community):
     rule = community_services.rule_create(
+        by=None,
         community=community,
         kind=RuleKind.FORBIDDEN,
         title="刷屏",
@@ -183,7 +188,11 @@ def test_hostile_member_data_renders_inert(client_for, owner_a, community, ladde
     services.roles_assign(membership=membership, roles=[MemberRole.ADMIN])
     services.squad_create(community=community, name=HOSTILE, leader=member)
     rule = community_services.rule_create(
-        community=community, kind=RuleKind.FORBIDDEN, title=HOSTILE, penalty=Penalty.WARNING
+        by=None,
+        community=community,
+        kind=RuleKind.FORBIDDEN,
+        title=HOSTILE,
+        penalty=Penalty.WARNING,
     )
     services.violation_record(membership=membership, rule=rule, evidence=HOSTILE)
     client = client_for(owner_a)
