@@ -27,9 +27,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed-run
 messages: $(VENV)/.installed-run
 	$(BIN)/python -m config.translations
 
+# DEMO=0 make run: no demo data; a fresh installation opens on its first-run page.
+DEMO ?= 1
+
 run: $(VENV)/.installed-run messages
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	@if [ "$(DEMO)" != "0" ]; then $(BIN)/python manage.py seed_demo; fi
 	$(BIN)/python -m config.run
 
 lint: $(VENV)/.installed-dev

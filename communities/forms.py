@@ -2,6 +2,7 @@ from collections.abc import Callable
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.forms import BaseModelFormSet, modelformset_factory
 from django.utils.translation import gettext_lazy as _
@@ -105,6 +106,7 @@ class CommunityForm(ServiceValidatedModelForm):
         self.fields["demotion_grace_days"].widget.attrs["min"] = 0
         self.fields["demotion_grace_days"].required = False
         if creating:
+            self.fields["time_zone"].initial = organization.time_zone
             self.fields["slug"].required = False
             self.fields["slug"].help_text = _("Leave empty to make one from the name.")
             del self.fields["archived"]
@@ -258,3 +260,88 @@ class ConnectorForm(forms.Form):
         help_text=_("Which bot sends the events, e.g. “WeCom bot on the server room PC”."),
     )
     platform = forms.ChoiceField(label=_("Platform"), choices=Platform.choices)
+
+
+# --- Organisations and the first run -------------------------------------------------------
+
+
+class OrganizationForm(forms.Form):
+    """A new organisation: its name and the defaults its communities and e-mails start with."""
+
+    name = forms.CharField(label=_("Organisation name"), max_length=120)
+    time_zone = forms.ChoiceField(
+        label=_("Default time zone"),
+        choices=time_zone_choices,
+        initial="Asia/Shanghai",
+        help_text=_("New communities start in this time zone."),
+    )
+    currency = forms.CharField(
+        label=_("Currency for deposits"),
+        max_length=3,
+        min_length=3,
+        initial="CNY",
+        help_text=_("ISO 4217 code used for commitment deposits, e.g. CNY, USD, SGD."),
+    )
+    language = forms.ChoiceField(
+        label=_("Default language"),
+        choices=settings.LANGUAGES,
+        initial="zh-hans",
+        help_text=_("The language of e-mails to people whose own language is not known."),
+    )
+
+    def clean_currency(self):
+        return self.cleaned_data["currency"].strip().upper()
+
+
+class FirstRunForm(OrganizationForm):
+    """The first organisation and the account that owns it. The service checks the user
+    name and the password against the project's rules (the same ones as the command)."""
+
+    username = forms.CharField(label=_("User name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"))
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    ORGANIZATION_FIELDS = ("name", "time_zone", "currency", "language")
+    OWNER_FIELDS = ("username", "email", "password1", "password2")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        username = get_user_model()._meta.get_field("username")
+        self.fields["username"].help_text = username.help_text
+        self.fields["username"].validators.extend(username.validators)
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords differ."))
+        return cleaned
+
+    def organization_fields(self):
+        return [self[name] for name in self.ORGANIZATION_FIELDS]
+
+    def owner_fields(self):
+        return [self[name] for name in self.OWNER_FIELDS]
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            **{name: data[name] for name in self.ORGANIZATION_FIELDS},
+            "username": data["username"],
+            "email": data["email"],
+            "password": data["password1"],
+        }
+
+    @staticmethod
+    def field_for(name: str) -> str:
+        """The service's names for the form's: its password is the first box."""
+        return {"password": "password1"}.get(name, name)

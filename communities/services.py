@@ -1,5 +1,6 @@
 """Every write to organisations, staff and communities goes through a function here."""
 
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -7,9 +8,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone, translation
 from django.utils.text import slugify
@@ -21,11 +22,13 @@ from communities.models import (
     Connector,
     Organization,
     Programme,
+    Role,
     Rule,
     RuleKind,
     Staff,
     StaffAction,
     StaffLogEntry,
+    validate_time_zone,
 )
 from communities.panels import registered_setup_steps
 
@@ -51,11 +54,167 @@ EDITABLE_COMMUNITY_FIELDS = (*BASIC_COMMUNITY_FIELDS, *POSITIONING_FIELDS, *LADD
 RULE_TEXT_FIELDS = ("value_statement", "entry_standard", "vision", "announcement_language")
 
 
-def organization_create(*, name: str, slug: str) -> Organization:
-    organization = Organization(name=name, slug=slug)
-    organization.full_clean()
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+
+
+def organization_slug_suggest(*, name: str) -> str:
+    """An unused ASCII slug for an organisation's name; Chinese names become "organization-N"."""
+    base = slugify(name)[:50].strip("-") or "organization"
+    taken = set(Organization.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    if base not in taken and base != "organization":
+        return base
+    n = 2 if base != "organization" else 1
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _organization_build(
+    *, name: str, slug: str, currency: str, time_zone: str, language: str
+) -> Organization:
+    """A validated, unsaved organisation; every problem at once in one ValidationError."""
+    name = name.strip()
+    organization = Organization(
+        name=name,
+        slug=slug or organization_slug_suggest(name=name),
+        currency=currency.strip().upper(),
+        time_zone=time_zone,
+        language=language,
+    )
+    errors: dict[str, list] = {}
+    if not CURRENCY_CODE.fullmatch(organization.currency):
+        errors["currency"] = [_("Enter a three-letter ISO 4217 code such as CNY, USD or SGD.")]
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as error:
+        errors["time_zone"] = error.messages
+    try:
+        organization.full_clean()
+    except ValidationError as error:
+        for field_name, messages in error.message_dict.items():
+            errors.setdefault(field_name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    return organization
+
+
+def organization_create(
+    *,
+    name: str,
+    slug: str = "",
+    currency: str = "CNY",
+    time_zone: str = "Asia/Shanghai",
+    language: str = "zh-hans",
+) -> Organization:
+    """A bare organisation (no staff); ``organization_create_for_owner`` gives it its owner."""
+    organization = _organization_build(
+        name=name, slug=slug, currency=currency, time_zone=time_zone, language=language
+    )
     organization.save()
     return organization
+
+
+@transaction.atomic
+def organization_create_for_owner(*, owner, **fields: Any) -> Organization:
+    """A new organisation with ``owner`` as its owner, recorded in its staff log.
+    ``fields`` are ``organization_create``'s."""
+    organization = organization_create(**fields)
+    staff_add(organization=organization, user=owner, role=Role.OWNER)
+    staff_log_record(
+        organization=organization,
+        actor=owner,
+        action=StaffAction.ORGANIZATION_CREATED,
+        target_user=owner,
+        detail=organization.name,
+    )
+    return organization
+
+
+def _user_account_build(*, username: str, email: str, password: str, first_name: str = ""):
+    """A validated, unsaved account whose password passes the project's validators."""
+    User = get_user_model()
+    user = User(username=username, email=email, first_name=first_name)
+    errors: dict[str, list] = {}
+    # Case-insensitively, as Django's own sign-up form: "Wang" and "wang" are one person.
+    if username and User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [_("A user with that user name already exists.")]
+    try:
+        user.full_clean(exclude=["password"], validate_unique=False)
+    except ValidationError as error:
+        for field_name, messages in error.message_dict.items():
+            errors.setdefault(field_name, []).extend(messages)
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as error:
+        errors["password"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    user.set_password(password)
+    return user
+
+
+@transaction.atomic
+def organization_create_with_new_owner(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    name: str,
+    slug: str = "",
+    currency: str = "CNY",
+    time_zone: str = "Asia/Shanghai",
+    language: str = "zh-hans",
+) -> Organization:
+    """A new organisation and a new account that owns it (the ``organization_create``
+    command and the first-run page). Nothing is written unless both are valid."""
+    fields = {
+        "name": name,
+        "slug": slug,
+        "currency": currency,
+        "time_zone": time_zone,
+        "language": language,
+    }
+    errors: dict[str, list] = {}
+    try:
+        _organization_build(**fields)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        owner = _user_account_build(username=username, email=email, password=password)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    owner.save()
+    return organization_create_for_owner(owner=owner, **fields)
+
+
+class FirstRunDone(Exception):
+    """The installation already has an organisation: the first run is over for good."""
+
+
+def _lock_organizations() -> None:
+    """Serialise first runs: on PostgreSQL a table lock that conflicts with itself (and with
+    every insert), held until the transaction ends; SQLite's writers already take the
+    database lock at BEGIN (``transaction_mode`` IMMEDIATE in settings)."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Organization._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+@transaction.atomic
+def organization_first_run(
+    *, username: str, email: str, password: str, **fields: Any
+) -> Organization:
+    """The installation's first organisation and its owner, once: ``FirstRunDone`` as soon
+    as any organisation exists, also for the loser of two simultaneous submissions."""
+    _lock_organizations()
+    if Organization.objects.exists():
+        raise FirstRunDone
+    return organization_create_with_new_owner(
+        username=username, email=email, password=password, **fields
+    )
 
 
 @transaction.atomic
@@ -152,8 +311,8 @@ def community_create(
         platform=platform,
         archived=archived,
     )
-    if time_zone:
-        community.time_zone = time_zone
+    # The organisation's default time zone unless the caller names one.
+    community.time_zone = time_zone or organization.time_zone
     if created_on:
         community.created_on = created_on
     for field_name, value in details.items():

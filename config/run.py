@@ -71,6 +71,43 @@ def wait_for_port(host: str, port: str, give_up: Callable[[], bool], timeout: fl
     return False
 
 
+def installation_state() -> str:
+    """ "first-run" while no organisation exists, "demo" when the demo is seeded, else
+    "ready". Read from the database the web server uses, after ``migrate`` ran."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    from communities.models import Organization
+
+    try:
+        if not Organization.objects.exists():
+            return "first-run"
+        # seed_demo's organisation (analytics.management.commands.seed_demo.DEMO_ORG_SLUG).
+        return "demo" if Organization.objects.filter(slug="demo").exists() else "ready"
+    finally:
+        connections.close_all()
+
+
+def banner(host: str, port: str, state: str) -> str:
+    address = f"http://{host}:{port}/"
+    if state == "first-run":
+        how = (
+            f"  Open {address}setup/ to create your organisation and its owner account\n"
+            "  (or run manage.py organization_create)."
+        )
+    elif state == "demo":
+        how = (
+            f"  Open {address} and log in as owner / communityops-demo\n"
+            "  (also operator, manager, moderator; same password)."
+        )
+    else:
+        how = f"  Open {address} and log in."
+    return f"\n  CommunityOps is running (web, worker and beat).\n{how} Ctrl-C stops all three.\n"
+
+
 def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
@@ -92,11 +129,7 @@ def main() -> int:
             return stopping or any(p.poll() is not None for p in processes.values())
 
         if wait_for_port(host, port, give_up=exited):
-            say(
-                "\n  CommunityOps is running (web, worker and beat).\n"
-                f"  Open http://{host}:{port}/ and log in as owner / communityops-demo\n"
-                "  (also operator, manager, moderator; same password). Ctrl-C stops all three.\n"
-            )
+            say(banner(host, port, installation_state()))
         while not stopping:
             for name, process in processes.items():
                 if process.poll() is not None:

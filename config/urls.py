@@ -6,7 +6,7 @@ from django.views.i18n import set_language
 
 from analytics.views import overview as analytics_views
 from communities import views as community_views
-from communities import views_accounts, views_team
+from communities import views_accounts, views_setup, views_team
 from config import health
 
 urlpatterns = [
@@ -22,7 +22,14 @@ urlpatterns = [
     path("settings/", community_views.organization_settings, name="settings"),
     path("settings/organization/", community_views.organization_switch, name="organization-switch"),
     path("settings/privacy/", community_views.organization_privacy, name="organization-privacy"),
-    path("accounts/login/", views_accounts.login, name="login"),
+    path(
+        "settings/organizations/new/",
+        views_setup.organization_create,
+        name="organization-create",
+    ),
+    path("setup/", views_setup.first_run, name="first-run"),
+    # While the installation has no organisation, nobody can sign in: the first run instead.
+    path("accounts/login/", views_setup.unless_first_run(views_accounts.login), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",

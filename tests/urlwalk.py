@@ -30,6 +30,9 @@ PUBLIC_URL_NAMES = {
     "api:metric-csv",
     "api:portfolio",
     "api:openapi",  # the API's public description
+    # A fresh installation's first run: nobody can sign in yet; 404 once an organisation
+    # exists (tests/communities/test_first_run.py).
+    "first-run",
     # The link is the credential: a random token, only its digest stored (test_team.py).
     "invitation-accept",
 }

@@ -131,11 +131,19 @@ def test_every_page_is_fully_chinese(name, pattern, client_for, owner_a):
     assert english_left_in(html, allowed) == []
 
 
-def test_login_page_in_chinese(client):
+def test_login_page_in_chinese(client, org_a):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     html = client.get(reverse("login")).content.decode()
     assert english_left_in(html, KEEP_AS_IS) == []
     assert "用户名" in html and "登录" in html
+
+
+def test_first_run_page_in_chinese(client):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    response = client.get(reverse("first-run"))
+    assert response.status_code == 200
+    allowed = KEEP_AS_IS | {"Asia", "Shanghai"}
+    assert english_left_in(response.content.decode(), allowed) == []
 
 
 def test_language_switch_sets_the_cookie(client_for, owner_a):

@@ -63,9 +63,12 @@ def test_run_starts_three_processes_and_ctrl_c_stops_them(tmp_path, reader_gone)
     )  # fmt: skip
     try:
         output = read_until(runner, "Ctrl-C stops all three", timeout=60)
-        assert "owner / communityops-demo" in output
+        # A fresh database without the demo (DEMO=0 make run): the first run, not a login.
+        assert f"Open http://127.0.0.1:{port}/setup/" in output
+        assert "communityops-demo" not in output
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as response:
             assert response.status == 200
+            assert response.url == f"http://127.0.0.1:{port}/setup/"
         descendants = children_of(runner.pid)
         commands = " ".join(
             Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
@@ -88,6 +91,17 @@ def test_run_starts_three_processes_and_ctrl_c_stops_them(tmp_path, reader_gone)
     finally:
         if runner.poll() is None:
             runner.kill()
+
+
+def test_the_banner_says_how_to_get_in():
+    from config.run import banner
+
+    assert "log in as owner / communityops-demo" in banner("127.0.0.1", "8000", "demo")
+    first_run = banner("127.0.0.1", "8000", "first-run")
+    assert "http://127.0.0.1:8000/setup/" in first_run
+    assert "organization_create" in first_run and "demo" not in first_run
+    ready = banner("127.0.0.1", "8000", "ready")
+    assert "Open http://127.0.0.1:8000/ and log in." in ready and "demo" not in ready
 
 
 def read_until(process: subprocess.Popen, text: str, timeout: float) -> str:

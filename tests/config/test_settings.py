@@ -70,7 +70,8 @@ def test_development_check_deploy_would_warn():
     assert "security.W018" in result.stderr  # DEBUG on
 
 
-def test_security_headers_on_every_page(client):
+@pytest.mark.django_db
+def test_security_headers_on_every_page(client, org_a):
     response = client.get("/accounts/login/")
     csp = response.headers["Content-Security-Policy"]
     script_src = next(p for p in csp.split(";") if p.strip().startswith("script-src"))
@@ -80,7 +81,8 @@ def test_security_headers_on_every_page(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_no_inline_script_in_the_layout(client):
+@pytest.mark.django_db
+def test_no_inline_script_in_the_layout(client, org_a):
     page = client.get("/accounts/login/").content.decode()
     for chunk in page.split("<script")[1:]:
         head = chunk.split(">", 1)[0]
