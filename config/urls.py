@@ -41,6 +41,23 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    # Password reset by e-mail (Django's views; throttled, see communities/views_accounts.py).
+    path("accounts/password/reset/", views_accounts.password_reset, name="password_reset"),
+    path(
+        "accounts/password/reset/sent/",
+        views_accounts.password_reset_done,
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        views_accounts.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        views_accounts.password_reset_complete,
+        name="password_reset_complete",
+    ),
     path(
         "accounts/invitation/<str:token>/",
         views_team.invitation_accept,

@@ -12,6 +12,8 @@ from datetime import timedelta
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from activities.models import ImportRun
 from communities.models import Community, Connector, Invitation, Programme, Role, Staff
@@ -30,11 +32,17 @@ PUBLIC_URL_NAMES = {
     "api:metric-csv",
     "api:portfolio",
     "api:openapi",  # the API's public description
+    # The link is the credential: a random token, only its digest stored (test_team.py).
+    "invitation-accept",
     # A fresh installation's first run: nobody can sign in yet; 404 once an organisation
     # exists (tests/communities/test_first_run.py).
     "first-run",
-    # The link is the credential: a random token, only its digest stored (test_team.py).
-    "invitation-accept",
+    # Password reset by e-mail: for people who cannot sign in; the same answer for every
+    # address, throttled (tests/config/test_password_reset.py). The link's page checks it.
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
 }
 # Django's admin is for superusers only and has its own login (tested in test_permissions).
 EXCLUDED_NAMESPACES = {"admin"}
@@ -70,6 +78,8 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
         "connector_id": lambda: connector_of(community).public_id,
         "chart": lambda: "activity",
         "metric": lambda: "activity",
+        # A password-reset link: a staff user of the organisation, a token that is not valid.
+        "uidb64": lambda: reset_uid_of(community),
         "token": lambda: "a1b2c3-0123456789abcdef",  # also an unknown invitation's link
         "staff_id": lambda: staff_of(community).pk,
         "invitation_id": lambda: invitation_of(community).pk,
@@ -114,6 +124,11 @@ def connector_of(community: Community) -> Connector:
     return community.connectors.first() or Connector.objects.create(
         community=community, name="机器人", platform="wechat", public_id=f"c{community.pk}x"
     )
+
+
+def reset_uid_of(community: Community) -> str:
+    staff = community.organization.staff.first()
+    return urlsafe_base64_encode(force_bytes(staff.user_id if staff else 1))
 
 
 def staff_of(community: Community) -> Staff:

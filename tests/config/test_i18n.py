@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import polib
 import pytest
 from django.conf import settings
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 
 from config.translations import problems_in
 from tests.communities.test_permissions import PRIVATE_URLS, sample_kwargs
@@ -136,6 +136,30 @@ def test_login_page_in_chinese(client, org_a):
     html = client.get(reverse("login")).content.decode()
     assert english_left_in(html, KEEP_AS_IS) == []
     assert "用户名" in html and "登录" in html
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        reverse_lazy("password_reset"),
+        reverse_lazy("password_reset_done"),
+        reverse_lazy("password_reset_complete"),
+        "/accounts/reset/MQ/wrong-token/",  # a wrong link's page
+    ],
+)
+def test_password_reset_pages_in_chinese(client, owner_a, path):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    response = client.get(path, follow=True)
+    assert response.status_code == 200
+    assert english_left_in(response.content.decode(), KEEP_AS_IS) == []
+
+
+def test_password_reset_throttled_page_in_chinese(client, owner_a, settings):
+    settings.PASSWORD_RESET_LIMIT = 0
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    response = client.post(reverse("password_reset"), {"email": owner_a.user.email})
+    assert response.status_code == 429
+    assert english_left_in(response.content.decode(), KEEP_AS_IS) == []
 
 
 def test_first_run_page_in_chinese(client):
