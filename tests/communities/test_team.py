@@ -442,3 +442,15 @@ def test_the_log_filters_and_paginates_in_pinned_queries(
     }
     assert client.get(reverse("team:log"), {"start": "0001-01-01"}).status_code == 400
     assert client.get(reverse("team:log"), {"person": "9" * 30}).status_code == 400
+
+
+def test_the_log_filter_names_a_date_range_in_chinese(client_for, owner_a):
+    # The catalogue's plain "From" / "To" are a tier change's (原等级 / 新等级).
+    response = client_for(owner_a).get(
+        reverse("team:log"), {"start": "1999-01-01"}, headers={"accept-language": "zh-hans"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "开始日期" in page and "结束日期" in page
+    assert "原等级" not in page and "新等级" not in page
+    assert "日期须在 2000-01-01 与 2999-12-31 之间" in page
