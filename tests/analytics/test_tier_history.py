@@ -1,18 +1,13 @@
 """The tier pyramid's past: snapshots reconstructed from join dates and tier changes
 (``analytics.rollups.tier_days_backfill``), and the demo that carries that past."""
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db.models import Sum
-from django.urls import reverse
 
-from analytics.models import CommunityDay, TierDay
+from analytics.models import TierDay
 from analytics.rollups import rollups_refresh, tier_days_backfill
-from communities.models import Community, Organization
 from members import services
 from members.models import MembershipStatus
 from tests.analytics.scenarios import TODAY, ago, make_community
@@ -101,37 +96,3 @@ def test_a_community_without_members_gets_no_rows(org_a, frozen_today):
     community = make_community(org_a, created=ago(30))
     assert tier_days_backfill(community=community) == 0
     assert not TierDay.objects.exists()
-
-
-def test_the_demo_pyramid_has_months_of_history(client):
-    call_command("seed_demo")
-    organization = Organization.objects.get(slug="demo")
-    community = Community.objects.get(organization=organization, slug="reading-50")
-    table = pyramid_by_day(community)
-    today = community.local_today()
-    quarter = [day for day in table if day > today - timedelta(days=91)]
-    assert len(quarter) == 91  # every day of the chart's default range has a snapshot
-    totals = [sum(table[day]) for day in sorted(quarter)]
-    assert totals[0] < totals[-1]  # people kept joining
-    tops = [table[day][-1] for day in sorted(table)]
-    assert tops[0] == 0 < tops[-1]  # and climbing: the top tier filled up later
-    # One definition of members: each day's pyramid adds up to that day's members.
-    members = dict(
-        CommunityDay.objects.filter(community=community, day__in=list(table)).values_list(
-            "day", "members"
-        )
-    )
-    sums = dict(
-        TierDay.objects.filter(community=community)
-        .values_list("day")
-        .annotate(total=Sum("members"))
-        .order_by()
-    )
-    assert members and all(sums[day] == count for day, count in members.items())
-    # The page draws areas over time, not a single day's bars.
-    client.force_login(get_user_model().objects.get(username="manager"))
-    response = client.get(reverse("analytics:community", args=[community.slug]))
-    chart = response.context["pyramid_chart"]
-    assert len(chart["data"][0]["x"]) > 60
-    assert all(trace["type"] == "scatter" for trace in chart["data"])
-    assert len({tuple(trace["y"]) for trace in chart["data"]}) == len(chart["data"])

@@ -4,17 +4,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from analytics.management.commands.seed_demo import DEMO_COMMUNITIES, DEMO_STAFF
 from communities import services
 from communities.models import (
     Community,
-    Invitation,
     Organization,
     Platform,
     Role,
-    Staff,
-    StaffAction,
-    StaffLogEntry,
 )
 from tests.factories import CommunityFactory
 
@@ -74,29 +69,6 @@ def test_staff_cannot_be_assigned_a_foreign_community(org_a, community_b):
         services.staff_add(
             organization=org_a, user=UserFactory(), role=Role.MODERATOR, communities=[community_b]
         )
-
-
-def test_seed_demo_is_idempotent_and_has_one_user_per_role():
-    call_command("seed_demo")
-    call_command("seed_demo")
-    organization = Organization.objects.get(slug="demo")
-    assert organization.communities.count() == len(DEMO_COMMUNITIES)
-    roles = set(Staff.objects.filter(organization=organization).values_list("role", flat=True))
-    assert roles == set(Role.values)
-    assert Staff.objects.filter(deactivated_at__isnull=True).count() == len(DEMO_STAFF)
-    moderator = Staff.objects.get(role=Role.MODERATOR, deactivated_at__isnull=True)
-    assert moderator.communities.count() == 2
-    # The team's history: a former moderator, a pending invitation, their log entries.
-    former = Staff.objects.get(deactivated_at__isnull=False)
-    assert former.role == Role.MODERATOR
-    assert Invitation.objects.filter(organization=organization, accepted_at=None).count() == 1
-    actions = set(StaffLogEntry.objects.values_list("action", flat=True))
-    assert {StaffAction.INVITED, StaffAction.COMMUNITIES_ASSIGNED, StaffAction.DEACTIVATED} <= (
-        actions
-    )
-    platforms = set(organization.communities.values_list("platform", flat=True))
-    assert len(platforms) >= 8
-    assert organization.communities.filter(archived=True).exists()
 
 
 def test_seed_demo_refuses_in_production(settings):

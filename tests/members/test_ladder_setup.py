@@ -5,17 +5,14 @@ The members app registers a setup step with ``communities.panels`` when it start
 services' backs.
 """
 
-import io
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.urls import reverse
 
 from communities import panels
-from communities.models import Community, Organization, Platform
+from communities.models import Community, Platform
 from communities.services import community_create
 from members import services
 from members.models import Tier
@@ -87,11 +84,3 @@ def test_a_community_added_in_the_admin_gets_its_ladder(client, org_a):
         "Core",
         "Leader",
     ]
-
-
-def test_every_demo_community_has_its_ladder():
-    call_command("seed_demo", stdout=io.StringIO())
-    communities = Community.objects.filter(organization=Organization.objects.get(slug="demo"))
-    assert communities.exists()
-    for community in communities:
-        assert community.tiers.count() == 4, community.slug
