@@ -110,3 +110,11 @@ def test_seed_demo_shows_one_erased_member(demo):
     assert ActivityEvent.objects.filter(member=erased).exists()
     assert not ActivityEvent.objects.filter(member=erased).exclude(text="").exists()
     assert StaffLogEntry.objects.filter(action=StaffAction.MEMBER_ERASED).count() == 1
+
+
+def test_no_demo_activity_is_dated_after_the_seeding(demo):
+    # Evening messages were written for today too, hours ahead of the clock.
+    from django.utils import timezone
+
+    assert ActivityEvent.objects.exists()
+    assert not ActivityEvent.objects.filter(occurred_at__gt=timezone.now()).exists()
