@@ -86,6 +86,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: answers /healthz and /readyz before the TLS redirect and the Host check, as
+    # load balancers probe over plain HTTP, by IP address (config/health.py).
+    "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -168,6 +171,14 @@ if os.environ.get("REDIS_URL"):
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "communityops"),
         }
     }
+elif PRODUCTION:
+    # A file cache is per machine: login lockouts and the worker heartbeat would not be
+    # shared between the web servers and the worker.
+    raise ImproperlyConfigured(
+        "CommunityOps refuses to start in production without REDIS_URL, the cache shared "
+        "by every machine (login lockouts, the worker heartbeat); "
+        "for example redis://redis-host:6379/1."
+    )
 else:
     CACHES = {
         "default": {
@@ -307,6 +318,8 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Load balancers probe over plain HTTP (HealthCheckMiddleware answers first anyway).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

@@ -25,6 +25,9 @@ PUBLIC_URL_NAMES = {
     "login",  # the way in
     "set_language",  # the language switcher works on the login page too
     "healthz",  # load-balancer probe; answers only {"status": "ok"}
+    # Load-balancer readiness probe: {"status": "ok"}, or 503 naming the failed service
+    # ("database", "redis") and nothing else (tests/config/test_settings.py).
+    "readyz",
     "activities:api-ingest",  # chat bots: authenticated by HMAC signature (test_webhook.py)
     # Scripts and BI tools: bearer-token authentication, 401 without (test_api.py).
     "api:communities",

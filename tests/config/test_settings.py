@@ -1,11 +1,13 @@
 """Production mode: safe by construction, and refusing to start when it would not be."""
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.test import override_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "x" * 20 + "-production-secret-key-for-tests-only-0123456789"
@@ -54,6 +56,7 @@ def test_check_deploy_passes_in_production():
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS is empty"),
         ({"DATABASE_URL": ""}, "without DATABASE_URL"),
         ({"CELERY_BROKER_URL": ""}, "filesystem broker"),
+        ({"REDIS_URL": ""}, "without REDIS_URL"),
     ],
 )
 def test_production_refuses_unsafe_settings(overrides, message):
@@ -94,3 +97,88 @@ def test_healthz_answers_without_login(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+# A load balancer's probe: plain HTTP, the machine's IP address as Host, often HEAD. Run
+# in production mode (TLS redirect on, ALLOWED_HOSTS a name) through the whole middleware
+# stack; the database and Redis URLs point at closed ports.
+PROBE_SCRIPT = """
+import json
+from django.test import Client
+client = Client(HTTP_HOST="10.0.0.5", raise_request_exception=False)
+out = {}
+for name, call in [("get", client.get), ("head", client.head)]:
+    for path in ("/healthz", "/readyz"):
+        response = call(path)
+        out[f"{name} {path}"] = [response.status_code, response.content.decode()]
+named = Client(HTTP_HOST="ops.example.com", raise_request_exception=False)
+response = named.get("/healthz")
+out["named get /healthz"] = [response.status_code, response.content.decode()]
+print("PROBES " + json.dumps(out))
+"""
+
+CLOSED_DATABASE = "postgres://communityops@127.0.0.1:1/communityops"
+CLOSED_REDIS = "redis://127.0.0.1:1/0"
+
+
+def probe(**env: str) -> dict:
+    result = manage("shell", "-c", PROBE_SCRIPT, **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = next(x for x in result.stdout.splitlines() if x.startswith("PROBES "))
+    return json.loads(line.removeprefix("PROBES "))
+
+
+def test_probes_over_plain_http_by_ip_in_production():
+    out = probe(**production_env(DATABASE_URL=CLOSED_DATABASE, REDIS_URL=CLOSED_REDIS))
+    # Liveness: answers, neither redirected (301) nor refused for the IP Host (400).
+    assert out["get /healthz"] == [200, '{"status": "ok"}']
+    assert out["head /healthz"] == [200, ""]
+    # An allowed name over plain HTTP: not redirected to HTTPS either.
+    assert out["named get /healthz"] == [200, '{"status": "ok"}']
+    # Readiness: 503 naming both services, nothing more (no traceback, no URL).
+    status, body = out["get /readyz"]
+    assert status == 503
+    assert json.loads(body) == {"status": "unavailable", "failed": ["database", "redis"]}
+    assert out["head /readyz"][0] == 503
+
+
+def test_readyz_names_the_database_when_it_cannot_connect(tmp_path):
+    # Development mode with the file cache (which works): only the database fails.
+    out = probe(
+        DJANGO_ENV="development",
+        DATABASE_URL=CLOSED_DATABASE,
+        REDIS_URL="",
+        VAR_DIR=str(tmp_path),
+    )
+    status, body = out["get /readyz"]
+    assert status == 503
+    assert json.loads(body) == {"status": "unavailable", "failed": ["database"]}
+
+
+@pytest.mark.django_db
+def test_readyz_names_redis_when_it_does_not_answer(client):
+    closed = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CLOSED_REDIS,
+        }
+    }
+    with override_settings(CACHES=closed):
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "failed": ["redis"]}
+
+
+@pytest.mark.django_db
+def test_readyz_ok_when_database_and_cache_answer(client):
+    # On the PostgreSQL + Redis pass this is a real SELECT 1 and a Redis round trip.
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_accept_only_get_and_head(client, path):
+    assert client.head(path).status_code == 200
+    assert client.post(path).status_code == 405
