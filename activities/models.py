@@ -1,4 +1,4 @@
-"""The interaction-event log and the imports that fill it (DESIGN.md §2 step 1).
+"""The interaction-event log and the imports that fill it (docs/architecture.md §2 step 1).
 
 ``ActivityEvent`` is the one table that grows to tens of millions of rows, so it is kept
 narrow: short codes for kind and source, a big-integer key, and only the indexes the
@@ -26,7 +26,7 @@ class ActivityKind(models.TextChoices):
     REMOVED = "removed", _("Removed")
 
 
-# DESIGN.md §4: join, leave and removal are membership events, not activity.
+# docs/metrics.md: join, leave and removal are membership events, not activity.
 MEMBERSHIP_KINDS = frozenset({ActivityKind.JOIN, ActivityKind.LEAVE, ActivityKind.REMOVED})
 ACTIVITY_KINDS = frozenset(ActivityKind.values) - MEMBERSHIP_KINDS
 
@@ -85,7 +85,7 @@ class TouchedDay(models.Model):
     """A (community, local day) whose events changed; analytics refreshes its rollups.
 
     Ingestion only marks; the analytics app picks the marks up and deletes them
-    (DESIGN.md §1: a lower app never calls a higher one).
+    (docs/architecture.md §1: a lower app never calls a higher one).
     """
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")

@@ -1,4 +1,4 @@
-"""What the activities app adds to lower apps' pages, which cannot import it (DESIGN.md §1).
+"""What the activities app adds to lower apps' pages, which cannot import it (docs/architecture.md).
 
 Registered with ``communities.panels`` when the app is ready (ActivitiesConfig.ready):
 the import link on a community's pages, how a bot uses a connector (the webhook is this

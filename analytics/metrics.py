@@ -1,4 +1,4 @@
-"""The metrics of DESIGN.md §4 as query units: typed input → typed result, rollups only.
+"""The metrics of docs/metrics.md as query units: typed input → typed result, rollups only.
 
 Each function reads ``CommunityDay`` / ``CommunityWeek`` / ``CohortWeek`` / ``TierDay`` /
 ``CommunityPulse`` (never ``ActivityEvent``) in a fixed number of queries, whatever the
@@ -206,7 +206,7 @@ def retention(*, communities: Sequence, end: date, cohorts: int = 12) -> Retenti
 
 # --- Member lifecycle --------------------------------------------------------------------------
 
-# DESIGN.md §4, member lifecycle of week P: each group as (active in P, active in P−1,
+# docs/metrics.md, member lifecycle of week P: each group as (active in P, active in P−1,
 # active at some time before P−1), None where it does not matter. The one definition: the
 # rollup counts the groups by it (``lifecycle_split``) and the drill-down lists their
 # members by it (``lifecycle_conditions``).
@@ -331,7 +331,7 @@ STAGE_RULES = (
 
 @dataclass(frozen=True)
 class StageReason:
-    """A test of DESIGN.md §4's stage rules that held, with the figures it compared and its
+    """A test of docs/metrics.md's stage rules that held, with the figures it compared and its
     thresholds: what decided the stage, for the page, the overview and the API to show.
 
     ``rule``: ``no_recent_activity`` (dormant), ``young`` (budding), ``events_fell`` or
@@ -384,7 +384,7 @@ class StageReason:
 
 @dataclass(frozen=True)
 class Health:
-    """Stage (first matching rule of DESIGN.md §4), with the figures that decided it."""
+    """Stage (first matching rule of docs/metrics.md), with the figures that decided it."""
 
     community_id: int
     stage: str
@@ -463,7 +463,7 @@ class Health:
 
 
 def stage_decide(h: dict[str, int]) -> tuple[str, tuple[StageReason, ...]]:
-    """DESIGN.md §4, first match wins: the stage and the tests that decided it, each with
+    """docs/metrics.md, first match wins: the stage and the tests that decided it, each with
     its figures and thresholds. Percentages compared in integers (63 of 90 is a 30 % drop
     exactly; 0.7 × 90 in floating point is a hair below 63)."""
     if h["events_dormant_window"] == 0:

@@ -1,6 +1,6 @@
 """Rollups: what every dashboard, chart, API and export reads (never ActivityEvent).
 
-DESIGN.md §2 step 2: raw events → ``MemberDay`` → ``CommunityDay``; plus the weekly
+docs/architecture.md §2 step 2: raw events → ``MemberDay`` → ``CommunityDay``; plus the weekly
 tables the lifecycle and retention charts need, each small (a row per community and
 day or week), so a page reads a few hundred rows whatever the size of the event log.
 All are rebuilt by ``analytics.rollups`` with upserts: any refresh can run twice or

@@ -1,4 +1,4 @@
-"""What the analytics app adds to lower apps' pages, which cannot import it (DESIGN.md §1):
+"""What the analytics app adds to lower apps' pages, which cannot import it (docs/architecture.md):
 the metrics API's section of the organisation's settings (registered by AnalyticsConfig.ready)."""
 
 from django.http import HttpRequest

@@ -1,4 +1,4 @@
-"""Refreshing the rollups from the event log (DESIGN.md §2 step 2, §4 definitions).
+"""Refreshing the rollups from the event log (docs/architecture.md §2 step 2, §4 definitions).
 
 ``rollups_refresh(community=…, days=…)`` rebuilds what the given local days can change:
 their ``MemberDay`` rows, the ``CommunityDay`` rows whose 30-day windows include them,

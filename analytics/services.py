@@ -1,4 +1,4 @@
-"""Jobs that feed figures to lower apps' rules (DESIGN.md §1: analytics passes them in)."""
+"""Jobs that feed figures to lower apps' rules (analytics passes them in: docs/architecture.md)."""
 
 from dataclasses import dataclass
 from datetime import timedelta

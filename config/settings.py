@@ -295,7 +295,7 @@ INGEST_MAX_EVENTS = env_int("INGEST_MAX_EVENTS", 1_000)
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_KB", 2_048) * 1024
 INGEST_RATE_PER_MINUTE = env_int("INGEST_RATE_PER_MINUTE", 120)
 INGEST_SIGNATURE_TOLERANCE_SECONDS = 300
-# --- Analytics (DESIGN.md §4; the README's metrics section says what each one means) ---
+# --- Analytics (docs/metrics.md; the README's metrics section says what each one means) ---
 ANALYTICS_MAINSTREAM_MIN_DAYS = env_int("ANALYTICS_MAINSTREAM_MIN_DAYS", 4)
 ANALYTICS_ACTIVATION_MIN_DAYS = env_int("ANALYTICS_ACTIVATION_MIN_DAYS", 4)
 ANALYTICS_ACTIVATION_MIN_MEMBERS = env_int("ANALYTICS_ACTIVATION_MIN_MEMBERS", 10)
@@ -388,7 +388,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_CREATE_MISSING_QUEUES = False
 CELERY_TASK_QUEUES = {"default": {}, "analytics": {}, "actions": {}, "imports": {}}
-# Routing by task name; every task is named "<app>.<verb_object>" (CONVENTIONS.md).
+# Routing by task name; every task is named "<app>.<verb_object>" (docs/architecture.md §4).
 CELERY_TASK_ROUTES = {
     "analytics.*": {"queue": "analytics"},
     "activities.run_import": {"queue": "imports"},

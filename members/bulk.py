@@ -1,7 +1,7 @@
 """Bulk writes for activity ingestion: thousands of people per batch in a few queries.
 
 Ingestion (the ``activities`` app) calls these with plain ids and dates, so member data
-still changes only here (DESIGN.md §1: ``Membership.last_active_at`` is kept current
+still changes only here (docs/architecture.md §1: ``Membership.last_active_at`` is kept current
 through a ``members`` service). They skip ``full_clean()`` on purpose: the values come
 from ingestion's own validation and a per-row clean would cost more than the insert.
 """

@@ -1,7 +1,7 @@
 """The members' panels on the community page, member counts for the matrix, and the
 default tier ladder every new community gets.
 
-Communities cannot import members (DESIGN.md §1), so members registers these with
+Communities cannot import members (docs/architecture.md §1), so members registers these with
 ``communities.panels`` when the app is ready (MembersConfig.ready imports this module).
 Each panel costs one or two queries whatever the number of members.
 """

@@ -276,7 +276,7 @@ def drilldown_memberships(
     week: date | None = None,
     group: str | None = None,
 ) -> list[Membership]:
-    """The memberships behind one cell or bar, by the definitions of DESIGN.md §4, in one
+    """The memberships behind one cell or bar, by the definitions of docs/metrics.md, in one
     query (from ``MemberDay`` and ``Membership``, as the rollups count them).
 
     ``cohort`` (a Monday): who joined that week; with ``offset`` k, those of them active

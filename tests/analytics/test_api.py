@@ -637,7 +637,7 @@ def monday(day: date) -> date:
 
 
 def test_api_numbers_equal_a_plain_python_count_of_the_raw_events(client, reading, key):
-    """DESIGN.md §4 applied literally to the generated events, in Asia/Shanghai days."""
+    """docs/metrics.md applied literally to the generated events, in Asia/Shanghai days."""
     events = reading.generated
     to = reading.local_today()
     start = to - timedelta(days=59)

@@ -1,4 +1,4 @@
-"""Property tests: random activity → ingest → rollups, checked against DESIGN.md §4 taken
+"""Property tests: random activity → ingest → rollups, checked against docs/metrics.md taken
 literally and computed in plain Python from the raw events.
 
 Each example gets a fresh community (the database transaction is shared by all the
@@ -73,7 +73,7 @@ def active_days(events, tz: ZoneInfo) -> dict[str, set[date]]:
 
 
 def expected_lifecycle(events, tz: ZoneInfo, week: date) -> dict[str, int]:
-    """DESIGN.md §4, member lifecycle per week P, word for word."""
+    """docs/metrics.md, member lifecycle per week P, word for word."""
     weeks = {m: {monday(d) for d in days} for m, days in active_days(events, tz).items()}
     previous = week - timedelta(weeks=1)
     new = returning = resurrecting = dormant = active = 0
@@ -155,7 +155,7 @@ def test_last_day_figures_match_the_raw_events(frozen_today, zone, raw):
 
 
 def expected_lifecycle_members(events, tz: ZoneInfo, week: date) -> dict[str, set[str]]:
-    """DESIGN.md §4 again, word for word, as the members of each group."""
+    """docs/metrics.md again, word for word, as the members of each group."""
     weeks = {m: {monday(d) for d in days} for m, days in active_days(events, tz).items()}
     previous = week - timedelta(weeks=1)
     groups: dict[str, set[str]] = {g: set() for g in LIFECYCLE_GROUPS}

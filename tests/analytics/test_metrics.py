@@ -1,4 +1,4 @@
-"""The metrics of DESIGN.md §4 (analytics.metrics) on hand-checkable scenarios.
+"""The metrics of docs/metrics.md (analytics.metrics) on hand-checkable scenarios.
 
 Every scenario goes the production way: events → ``ingest_events`` → rollups → metric.
 Time is frozen: ``Community.local_today`` returns ``TODAY`` (Wednesday 2026-11-25), and

@@ -1,4 +1,4 @@
-"""Rollups (analytics.rollups) on hand-built event logs, DESIGN.md §2 step 2 and §4.
+"""Rollups (analytics.rollups) on hand-built event logs, docs/architecture.md §2 step 2 and §4.
 
 Time is frozen: ``Community.local_today`` is patched to ``TODAY`` (a Wednesday), so
 every expected number below can be checked by hand from the events listed beside it.

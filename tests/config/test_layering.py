@@ -1,4 +1,4 @@
-"""The one direction of dependencies between apps (DESIGN.md §1), where import-linter
+"""The one direction of dependencies between apps (docs/architecture.md §1), where import-linter
 cannot look: templates and URL names.
 
 ``lint-imports`` (pyproject's ``[tool.importlinter]``) checks Python imports. A lower app
