@@ -13,7 +13,6 @@ import time
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_POST
 from activities.services import webhook_ingest
 from activities.webhook import TooManyEvents, parse_payload, signature_valid
 from communities.models import Connector
+from communities.ratelimit import count_in_window
 
 CONNECTOR_ID = re.compile(r"[0-9a-f]{1,32}")
 JSON_CHARSETS = {None, "utf-8", "utf8"}  # the body is decoded as UTF-8, nothing else
@@ -35,13 +35,7 @@ def _over_rate(connector: Connector, now: float) -> int:
     """Seconds to wait when the connector used up this minute's requests, else 0."""
     window = int(now // 60)
     key = f"activities:ingest-rate:{connector.pk}:{window}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=120)
-        count = 1
-    if count > settings.INGEST_RATE_PER_MINUTE:
+    if count_in_window(key, seconds=120) > settings.INGEST_RATE_PER_MINUTE:
         return 60 - int(now % 60)
     return 0
 

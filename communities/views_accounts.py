@@ -21,13 +21,13 @@ from django.contrib.auth.forms import (
     PasswordResetForm,
     SetPasswordForm,
 )
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils import translation
 
+from communities.ratelimit import count_in_window
 from communities.selectors import mail_language_for_user
 
 
@@ -93,13 +93,7 @@ RESET_WINDOW_SECONDS = 3600  # the limit is PASSWORD_RESET_LIMIT requests an hou
 
 def _count_and_check(key: str) -> bool:
     """Count one request against ``key``'s window; True when it is over the limit."""
-    cache.add(key, 0, timeout=RESET_WINDOW_SECONDS)  # the window opens with the first request
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the window closed between add and incr
-        cache.set(key, 1, timeout=RESET_WINDOW_SECONDS)
-        count = 1
-    return count > settings.PASSWORD_RESET_LIMIT
+    return count_in_window(key, seconds=RESET_WINDOW_SECONDS) > settings.PASSWORD_RESET_LIMIT
 
 
 def password_reset_throttled(request, email: str) -> bool:
