@@ -165,3 +165,31 @@ class ImportRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED)
+
+
+# The activity calendar's tables live in their own sub-package (activities/calendar/) and
+# are registered with this app by being imported here.
+from activities.calendar.models import (  # noqa: E402
+    CalendarEntry,
+    CalendarFeed,
+    CalendarRules,
+    Challenge,
+    ChallengeParticipant,
+    CheckIn,
+    Occurrence,
+    Participation,
+)
+
+__all__ = [
+    "ActivityEvent",
+    "CalendarEntry",
+    "CalendarFeed",
+    "CalendarRules",
+    "Challenge",
+    "ChallengeParticipant",
+    "CheckIn",
+    "ImportRun",
+    "Occurrence",
+    "Participation",
+    "TouchedDay",
+]
