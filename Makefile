@@ -66,7 +66,8 @@ lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet -e ".[dev]"
 	echo '# Exact versions for reproducible installs (pip -c). Regenerate with `make lock`.' > requirements.lock
-	.venv-lock/bin/python -m pip freeze --exclude-editable | grep -v '^-e' >> requirements.lock
+	# --all: setuptools too (the wheel build's, tests/config/test_wheel.py); pip itself is not pinned.
+	.venv-lock/bin/python -m pip freeze --all --exclude-editable | grep -v -e '^-e' -e '^pip==' >> requirements.lock
 	rm -rf .venv-lock
 
 clean:

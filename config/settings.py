@@ -18,7 +18,19 @@ from django.utils.translation import gettext_lazy as _
 from config.beat import beat_schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+# templates/, static/ and locale/: the repository's folders in a checkout (`make run`,
+# `make test`, the editable install); an installed wheel carries copies inside this package,
+# as config/assets/ (setup.py puts them there, with the translations compiled).
+_SHIPPED_ASSETS = Path(__file__).resolve().parent / "assets"
+INSTALLED_FROM_WHEEL = _SHIPPED_ASSETS.is_dir()
+ASSETS_DIR = _SHIPPED_ASSETS if INSTALLED_FROM_WHEEL else BASE_DIR
+# Where files are written (the embedded database, broker and cache; in production beat's
+# schedule, collected static files and uploads unless STATIC_ROOT / MEDIA_ROOT say
+# otherwise): var/ of the checkout, or, installed, var/ of the current directory, never
+# site-packages. The systemd units set VAR_DIR=/var/lib/communityops (deploy/systemd/).
+VAR_DIR = Path(
+    os.environ.get("VAR_DIR") or ((Path.cwd() if INSTALLED_FROM_WHEEL else BASE_DIR) / "var")
+)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -112,7 +124,7 @@ AUTH_USER_MODEL = "communities.User"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [ASSETS_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -244,7 +256,7 @@ IPWARE_STRICT = False
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [ASSETS_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
@@ -255,7 +267,7 @@ DEFAULT_COMMUNITY_TIME_ZONE = "Asia/Shanghai"
 STATIC_URL = "static/"
 # collectstatic's target; only production serves from it (WhiteNoise, compressed).
 STATIC_ROOT = os.environ.get("STATIC_ROOT") or (VAR_DIR / "staticfiles" if PRODUCTION else None)
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [ASSETS_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polib
 
+# The repository's catalogues (a checkout); an installed wheel ships them compiled.
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 
 
@@ -35,13 +36,13 @@ def _write_mofile(catalog: polib.POFile, mo_path: Path) -> None:
     os.replace(partial, mo_path)
 
 
-def main(argv: list[str]) -> int:
-    check = "--check" in argv
-    quiet = "--quiet" in argv
+def compile_catalogs(locale_dir: Path, *, check: bool = False, quiet: bool = False) -> int:
+    """Compile every .po under ``locale_dir`` to the .mo beside it; the number of problems
+    found when ``check`` (the wheel build, setup.py, calls this on its copy)."""
     failures = 0
-    po_files = sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po"))
+    po_files = sorted(locale_dir.glob("*/LC_MESSAGES/*.po"))
     if not po_files:
-        print(f"No .po files under {LOCALE_DIR}", file=sys.stderr)
+        print(f"No .po files under {locale_dir}", file=sys.stderr)
         return 1
     for po_path in po_files:
         catalog = polib.pofile(str(po_path))
@@ -51,8 +52,13 @@ def main(argv: list[str]) -> int:
                 failures += 1
         _write_mofile(catalog, po_path.with_suffix(".mo"))
         if not quiet:
-            name = po_path.relative_to(LOCALE_DIR.parent)
+            name = po_path.relative_to(locale_dir.parent)
             print(f"compiled {name} ({catalog.percent_translated()}%)")
+    return failures
+
+
+def main(argv: list[str]) -> int:
+    failures = compile_catalogs(LOCALE_DIR, check="--check" in argv, quiet="--quiet" in argv)
     return 1 if failures else 0
 
 
