@@ -1,11 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from activities import api, views
 
 app_name = "activities"
 
 urlpatterns = [
-    path("calendar/", views.calendar, name="calendar"),
+    path("", include("activities.calendar.urls")),
     path("checklists/", views.checklists, name="checklists"),
     path("actions/", views.actions, name="actions"),
     path("imports/", views.imports, name="imports"),

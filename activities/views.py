@@ -21,22 +21,6 @@ from members.models import Membership
 
 @require_GET
 @staff_required(Capability.VIEW_COMMUNITIES)
-def calendar(request: HtmxHttpRequest):
-    return render_coming_soon(
-        request,
-        nav="calendar",
-        title=_("Calendar"),
-        lead=_("The rhythm of every group (栏目化运营) on one calendar."),
-        items=[
-            _("Daily check-ins, scheduled topic discussions, guest talks and meetups."),
-            _("Recurring columns such as a morning post or a weekly Q&A clinic."),
-            _("RSVPs and attendance, which feed each group's action power."),
-        ],
-    )
-
-
-@require_GET
-@staff_required(Capability.VIEW_COMMUNITIES)
 def checklists(request: HtmxHttpRequest):
     return render_coming_soon(
         request,

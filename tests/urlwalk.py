@@ -7,7 +7,7 @@ covered without touching those tests; a URL with a new kind of parameter fails u
 ``sample_kwargs`` says which object to point it at.
 """
 
-from datetime import timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from activities.calendar import services as calendar_services
+from activities.calendar.models import CalendarEntry
 from activities.models import ImportRun
 from communities.models import Community, Connector, Invitation, Programme, Role, Staff
 from members.models import Application, Membership
@@ -86,6 +88,8 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
         "token": lambda: "a1b2c3-0123456789abcdef",  # also an unknown invitation's link
         "staff_id": lambda: staff_of(community).pk,
         "invitation_id": lambda: invitation_of(community).pk,
+        "entry_id": lambda: entry_of(community).pk,
+        "occurrence_key": lambda: occurrence_key_of(community),
     }
     kwargs = {}
     for kwarg in pattern.pattern.converters:
@@ -155,3 +159,25 @@ def invitation_of(community: Community) -> Invitation:
         digest=f"walk{community.pk}".ljust(64, "0"),
         expires_at=timezone.now() + timedelta(days=7),
     )
+
+
+def entry_of(community: Community) -> CalendarEntry:
+    """A weekly series of the community (its first occurrence is the walks' occurrence)."""
+    return community.calendar_entries.first() or calendar_services.entry_create(
+        organization=community.organization,
+        communities=[community],
+        data={
+            "kind": "topic",
+            "title": f"{community.name} 话题讨论",
+            "start_date": date(2026, 12, 1),
+            "start_time": time(21, 0),
+            "duration_minutes": 30,
+            "rrule": "FREQ=WEEKLY;BYDAY=TU",
+        },
+    )
+
+
+def occurrence_key_of(community: Community) -> str:
+    entry = entry_of(community)
+    start = calendar_services.first_start(entry)
+    return f"{entry.pk}-{start:%Y%m%dT%H%M%SZ}"
