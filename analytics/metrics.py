@@ -2,9 +2,11 @@
 
 Each function reads ``CommunityDay`` / ``CommunityWeek`` / ``CohortWeek`` / ``TierDay`` /
 ``CommunityPulse`` (never ``ActivityEvent``) in a fixed number of queries, whatever the
-number of members or days. Figures for several communities (a programme, the whole
-organisation) add the communities' figures: a person in two groups counts in each — the
-unit is a membership, as operators count their groups' members.
+number of members or days. Action power reads the calendar's closed occurrences and
+challenges instead (``activities.calendar``): a row per call to action. Figures for several
+communities (a programme, the whole organisation) add the communities' figures: a person in
+two groups counts in each — the unit is a membership, as operators count their groups'
+members.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from activities.calendar.models import Challenge, ChallengeParticipant, Participation
 from analytics.models import (
     CohortWeek,
     CommunityDay,
@@ -569,3 +573,406 @@ def health(*, communities: Sequence[Community], today: date | None = None) -> di
             **figures,
         )
     return result
+
+
+# --- Action power (一致行动力) -------------------------------------------------------------------
+#
+# Read from the calendar's own tables (``activities.calendar``): closed occurrences with
+# their frozen invitations, and challenges with their check-ins. Two queries for any number
+# of communities, calls and days (the occurrences' participations grouped per community,
+# the challenges with their check-ins grouped per day), plus one for the members when the
+# caller does not already have them.
+
+ACTION_WINDOW_DAYS = 30
+CHALLENGE_MAX_DAYS = 366  # Challenge.days' upper bound: how far back a running one began
+
+
+@dataclass(frozen=True)
+class CallToAction:
+    """One call to action of one community: a closed occurrence, or an elapsed challenge day."""
+
+    day: date  # local day in the community's time zone
+    kind: str  # "occurrence" or "challenge_day"
+    title: str
+    community_id: int
+    participants: int
+    invited: int
+    occurrence_id: int | None = None
+    challenge_id: int | None = None
+
+    @property
+    def ratio(self) -> float:
+        return self.participants / self.invited
+
+
+@dataclass(frozen=True)
+class ActionPoint:
+    day: date
+    calls: int  # calls to action in the 30 days ending on ``day``
+    action_index: float | None  # their mean ratio; None without any call
+
+
+@dataclass(frozen=True)
+class CheckInCompletion:
+    """The community's challenges running on ``day``: check-ins recorded on their elapsed
+    days ÷ (participants × days elapsed). ``rate`` is None without an elapsed day."""
+
+    day: date
+    running_challenges: int
+    participants: int
+    days_elapsed: int  # summed over the running challenges
+    check_ins: int
+    expected: int  # Σ participants × days elapsed
+
+    @property
+    def rate(self) -> float | None:
+        return _ratio(self.check_ins, self.expected)
+
+
+@dataclass(frozen=True)
+class ActionPower:
+    community_id: int
+    day: date
+    members: int
+    calls: int
+    action_index: float | None
+    check_in_completion: CheckInCompletion
+
+    @property
+    def community_value(self) -> float | None:
+        """Members × action index; None when there is no index."""
+        return None if self.action_index is None else self.members * self.action_index
+
+
+@dataclass(frozen=True)
+class _ChallengeRow:
+    id: int
+    community_id: int
+    title: str
+    start_date: date
+    days: int
+    deadline: object  # datetime.time
+    participants: int
+    check_ins: dict[date, int]
+
+    @property
+    def last_day(self) -> date:
+        return self.start_date + timedelta(days=self.days - 1)
+
+
+def _deadline_passed(day: date, deadline, tz: ZoneInfo, now: datetime) -> bool:
+    return datetime.combine(day, deadline, tz) <= now
+
+
+def _days_of(communities: Sequence[Community], day: date | dict | None) -> dict[int, date]:
+    if isinstance(day, dict):
+        return {c.pk: day[c.pk] for c in communities}
+    return {c.pk: day or c.local_today() for c in communities}
+
+
+def _occurrence_calls(
+    communities: Sequence[Community], first: date, last: date
+) -> list[CallToAction]:
+    """Closed, not cancelled occurrences starting on a local day ``first``…``last`` (of
+    some community): one call per community whose members were invited (one query)."""
+    zones = {c.pk: ZoneInfo(c.time_zone) for c in communities}
+    # Every zone's local days lie within a day of UTC's; the local day is checked below.
+    lower = datetime.combine(first - timedelta(days=1), datetime.min.time(), ZoneInfo("UTC"))
+    upper = datetime.combine(last + timedelta(days=2), datetime.min.time(), ZoneInfo("UTC"))
+    rows = (
+        Participation.objects.filter(
+            membership__community_id__in=list(zones),
+            occurrence__attendance_closed_at__isnull=False,
+            occurrence__cancelled=False,
+            occurrence__starts_at__gte=lower,
+            occurrence__starts_at__lt=upper,
+        )
+        .order_by()
+        .values(
+            "occurrence_id",
+            "occurrence__starts_at",
+            "occurrence__entry__title",
+            "membership__community_id",
+        )
+        .annotate(invited=Count("pk"), participants=Count("pk", filter=Q(attended=True)))
+    )
+    calls = []
+    for row in rows:
+        community_id = row["membership__community_id"]
+        day = row["occurrence__starts_at"].astimezone(zones[community_id]).date()
+        calls.append(
+            CallToAction(
+                day=day,
+                kind="occurrence",
+                title=row["occurrence__entry__title"],
+                community_id=community_id,
+                participants=row["participants"],
+                invited=row["invited"],
+                occurrence_id=row["occurrence_id"],
+            )
+        )
+    return calls
+
+
+def _challenges(communities: Sequence[Community], first: date, last: date) -> list[_ChallengeRow]:
+    """Challenges of the communities that may have a day in ``first``…``last``, with their
+    participants and their check-ins per day (one query)."""
+    participants = (
+        ChallengeParticipant.objects.filter(challenge=OuterRef("pk"))
+        .order_by()
+        .values("challenge")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = (
+        Challenge.objects.filter(
+            community_id__in=_ids(communities),
+            start_date__lte=last,
+            start_date__gt=first - timedelta(days=CHALLENGE_MAX_DAYS),
+        )
+        .order_by()
+        .annotate(participant_count=Coalesce(Subquery(participants), 0))
+        .values(
+            "pk",
+            "community_id",
+            "entry__title",
+            "start_date",
+            "days",
+            "deadline",
+            "participant_count",
+            "participants__check_ins__day",
+        )
+        .annotate(check_ins=Count("participants__check_ins"))
+    )
+    found: dict[int, _ChallengeRow] = {}
+    for row in rows:
+        challenge = found.get(row["pk"])
+        if challenge is None:
+            challenge = found[row["pk"]] = _ChallengeRow(
+                id=row["pk"],
+                community_id=row["community_id"],
+                title=row["entry__title"],
+                start_date=row["start_date"],
+                days=row["days"],
+                deadline=row["deadline"],
+                participants=row["participant_count"],
+                check_ins={},
+            )
+        if row["participants__check_ins__day"] is not None:
+            challenge.check_ins[row["participants__check_ins__day"]] = row["check_ins"]
+    return [c for c in found.values() if c.last_day >= first]
+
+
+def _challenge_calls(
+    challenges: Sequence[_ChallengeRow],
+    zones: dict[int, ZoneInfo],
+    first: date,
+    last: date,
+    now: datetime,
+) -> list[CallToAction]:
+    """Each challenge day in ``first``…``last`` whose deadline has passed, for challenges
+    with participants: checked in that day ÷ participants."""
+    calls = []
+    for challenge in challenges:
+        if not challenge.participants:
+            continue
+        tz = zones[challenge.community_id]
+        day = max(challenge.start_date, first)
+        while day <= min(challenge.last_day, last):
+            if not _deadline_passed(day, challenge.deadline, tz, now):
+                break
+            calls.append(
+                CallToAction(
+                    day=day,
+                    kind="challenge_day",
+                    title=challenge.title,
+                    community_id=challenge.community_id,
+                    participants=min(challenge.check_ins.get(day, 0), challenge.participants),
+                    invited=challenge.participants,
+                    challenge_id=challenge.id,
+                )
+            )
+            day += timedelta(days=1)
+    return calls
+
+
+def _window(days: dict[int, date], first_days: dict[int, date]) -> tuple[date, date]:
+    return min(first_days.values()), max(days.values())
+
+
+def _calls(
+    communities: Sequence[Community],
+    first_days: dict[int, date],
+    days: dict[int, date],
+    now: datetime,
+) -> tuple[list[CallToAction], list[_ChallengeRow]]:
+    """The calls of each community from its first day to its last (two queries), sorted by
+    day, community and title; and the challenges read (for the check-in completion)."""
+    first, last = _window(days, first_days)
+    zones = {c.pk: ZoneInfo(c.time_zone) for c in communities}
+    challenges = _challenges(communities, first, last)
+    calls = _occurrence_calls(communities, first, last) + _challenge_calls(
+        challenges, zones, first, last, now
+    )
+    calls = [c for c in calls if first_days[c.community_id] <= c.day <= days[c.community_id]]
+    calls.sort(key=lambda c: (c.day, c.community_id, c.kind, c.title, c.occurrence_id or 0))
+    return calls, challenges
+
+
+def _mean_ratio(calls: Sequence[CallToAction]) -> float | None:
+    return sum(c.ratio for c in calls) / len(calls) if calls else None
+
+
+def calls_to_action(
+    *,
+    communities: Sequence[Community],
+    start: date,
+    end: date,
+    now: datetime | None = None,
+) -> list[CallToAction]:
+    """The calls to action of the communities on their local days ``start``…``end``
+    (docs/metrics.md, action power), by day: two queries for any number."""
+    communities = list(communities)
+    if not communities:
+        return []
+    days = _days_of(communities, end)
+    calls, _challenges_read = _calls(
+        communities, _days_of(communities, start), days, now or timezone.now()
+    )
+    return calls
+
+
+def action_index(
+    *, communities: Sequence[Community], day: date | None = None, now: datetime | None = None
+) -> dict[int, float | None]:
+    """Each community's action index on ``day`` (default: its own today): the mean ratio of
+    its calls to action of the 30 days ending that day; None without any. Two queries."""
+    power = action_power(communities=communities, day=day, members={}, now=now)
+    return {pk: result.action_index for pk, result in power.items()}
+
+
+def action_trend(
+    *, community: Community, start: date, end: date, now: datetime | None = None
+) -> list[ActionPoint]:
+    """The action index of each day ``start``…``end`` (the trailing 30-day mean), from one
+    read of the calls of ``start`` − 29 … ``end`` (two queries)."""
+    calls = calls_to_action(
+        communities=[community],
+        start=start - timedelta(days=ACTION_WINDOW_DAYS - 1),
+        end=end,
+        now=now,
+    )
+    by_day: dict[date, list[float]] = defaultdict(list)
+    for call in calls:
+        by_day[call.day].append(call.ratio)
+    points = []
+    day = start
+    while day <= end:
+        ratios = [
+            ratio
+            for offset in range(ACTION_WINDOW_DAYS)
+            for ratio in by_day.get(day - timedelta(days=offset), ())
+        ]
+        points.append(ActionPoint(day, len(ratios), sum(ratios) / len(ratios) if ratios else None))
+        day += timedelta(days=1)
+    return points
+
+
+def _completion(
+    challenges: Sequence[_ChallengeRow], community: Community, day: date, now: datetime
+) -> CheckInCompletion:
+    tz = ZoneInfo(community.time_zone)
+    running = participants = days_elapsed = check_ins = expected = 0
+    for challenge in challenges:
+        if challenge.community_id != community.pk:
+            continue
+        if not challenge.start_date <= day <= challenge.last_day:
+            continue
+        running += 1
+        participants += challenge.participants
+        elapsed = [
+            d
+            for d in (
+                challenge.start_date + timedelta(days=n)
+                for n in range((day - challenge.start_date).days + 1)
+            )
+            if _deadline_passed(d, challenge.deadline, tz, now)
+        ]
+        days_elapsed += len(elapsed)
+        expected += challenge.participants * len(elapsed)
+        check_ins += sum(
+            min(challenge.check_ins.get(d, 0), challenge.participants) for d in elapsed
+        )
+    return CheckInCompletion(day, running, participants, days_elapsed, check_ins, expected)
+
+
+def check_in_completion(
+    *, communities: Sequence[Community], day: date | None = None, now: datetime | None = None
+) -> dict[int, CheckInCompletion]:
+    """The check-in completion of each community's challenges running on ``day`` (default:
+    its today), counting only days whose deadline has passed. One query."""
+    communities = list(communities)
+    if not communities:
+        return {}
+    now = now or timezone.now()
+    days = _days_of(communities, day)
+    challenges = _challenges(communities, min(days.values()), max(days.values()))
+    return {c.pk: _completion(challenges, c, days[c.pk], now) for c in communities}
+
+
+def community_value(
+    *,
+    communities: Sequence[Community],
+    day: date | None = None,
+    members: dict[int, int] | None = None,
+    now: datetime | None = None,
+) -> dict[int, float | None]:
+    """Members × action index on ``day``; None without an index (three queries, two when
+    the caller passes the members)."""
+    power = action_power(communities=communities, day=day, members=members, now=now)
+    return {pk: result.community_value for pk, result in power.items()}
+
+
+def _members_on(communities: Sequence[Community], days: dict[int, date]) -> dict[int, int]:
+    members = {}
+    for community_id, day, count in CommunityDay.objects.filter(
+        community_id__in=list(days), day__in=set(days.values())
+    ).values_list("community_id", "day", "members"):
+        if days[community_id] == day:
+            members[community_id] = count
+    return members
+
+
+def action_power(
+    *,
+    communities: Sequence[Community],
+    day: date | dict[int, date] | None = None,
+    members: dict[int, int] | None = None,
+    now: datetime | None = None,
+) -> dict[int, ActionPower]:
+    """Action index, community value and check-in completion of each community on ``day``
+    (a day, a day per community, or each one's today): the figures of the card, the
+    overview and the portfolio, from one read (two queries, three without ``members``)."""
+    communities = list(communities)
+    if not communities:
+        return {}
+    now = now or timezone.now()
+    days = _days_of(communities, day)
+    first_days = {pk: d - timedelta(days=ACTION_WINDOW_DAYS - 1) for pk, d in days.items()}
+    calls, challenges = _calls(communities, first_days, days, now)
+    if members is None:
+        members = _members_on(communities, days)
+    by_community: dict[int, list[CallToAction]] = defaultdict(list)
+    for call in calls:
+        by_community[call.community_id].append(call)
+    return {
+        c.pk: ActionPower(
+            community_id=c.pk,
+            day=days[c.pk],
+            members=members.get(c.pk, 0),
+            calls=len(by_community.get(c.pk, ())),
+            action_index=_mean_ratio(by_community.get(c.pk, ())),
+            check_in_completion=_completion(challenges, c, days[c.pk], now),
+        )
+        for c in communities
+    }

@@ -1,0 +1,338 @@
+"""Action power (一致行动力, docs/metrics.md) on hand-checkable data.
+
+The community asks about ``DAY``, yesterday in its time zone, so every challenge day of the
+data has had its deadline. Calls to action of the 30 days ending on ``DAY``:
+
+- an occurrence 10 days before: 3 of 4 attended (0.75);
+- an occurrence 5 days before: 1 of 2 attended (0.5);
+- a two-day challenge with 2 participants, 3 and 2 days before: 2 of 2 (1.0), 1 of 2 (0.5);
+- and, outside the window, an occurrence 40 days before: 1 of 1 (1.0).
+
+Action index = mean(0.75, 0.5, 1.0, 0.5) = 0.6875; community value = members × 0.6875.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from activities.calendar.models import (
+    Challenge,
+    ChallengeParticipant,
+    CheckIn,
+    CheckInSource,
+    EntryKind,
+    Occurrence,
+    Participation,
+)
+from activities.calendar.services import entry_create
+from analytics import metrics
+from analytics.rollups import rollups_refresh
+from members.models import MembershipStatus
+from tests.factories import CommunityFactory, MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+MEMBERS = 8
+INDEX = (0.75 + 0.5 + 1.0 + 0.5) / 4  # 0.6875
+
+
+# --- Building the data with the ORM ---------------------------------------------------------
+
+
+def day_asked(community):
+    return community.local_today() - timedelta(days=1)
+
+
+def memberships(community, count: int, joined=None):
+    joined = joined or community.local_today() - timedelta(days=90)
+    return [
+        MembershipFactory(community=community, joined_on=joined, status=MembershipStatus.ACTIVE)
+        for _ in range(count)
+    ]
+
+
+def closed_occurrence(communities, day, title, attendance):
+    """A one-off entry on ``day`` at 20:00 (first community's zone), attendance closed.
+
+    ``attendance``: [(membership, attended)], the frozen invited list."""
+    first = communities[0]
+    entry = entry_create(
+        organization=first.organization,
+        communities=communities,
+        data={
+            "kind": EntryKind.TOPIC,
+            "title": title,
+            "time_zone": first.time_zone,
+            "start_date": day,
+            "start_time": time(20, 0),
+            "duration_minutes": 30,
+        },
+    )
+    occurrence = Occurrence.objects.get(entry=entry)
+    occurrence.attendance_closed_at = occurrence.ends_at
+    occurrence.save()
+    for membership, attended in attendance:
+        Participation.objects.create(
+            occurrence=occurrence, membership=membership, response="going", attended=attended
+        )
+    return occurrence
+
+
+def challenge(community, first_day, days, people, check_ins, deadline=time(22, 0), title="打卡"):
+    """``check_ins``: {day: [participant indices who checked in]}."""
+    entry = entry_create(
+        organization=community.organization,
+        communities=[community],
+        data={
+            "kind": EntryKind.CHALLENGE,
+            "title": title,
+            "time_zone": community.time_zone,
+            "start_date": first_day,
+            "start_time": deadline,
+            "duration_minutes": 1,
+            "rrule": f"FREQ=DAILY;COUNT={days}",
+        },
+    )
+    made = Challenge.objects.create(
+        entry=entry, community=community, start_date=first_day, days=days, deadline=deadline
+    )
+    participants = [
+        ChallengeParticipant.objects.create(challenge=made, membership=m) for m in people
+    ]
+    for day, who in check_ins.items():
+        for index in who:
+            CheckIn.objects.create(
+                participant=participants[index], day=day, source=CheckInSource.STAFF
+            )
+    return made
+
+
+def hand_checkable(community):
+    """The data of the module docstring; members on DAY: ``MEMBERS``."""
+    people = memberships(community, MEMBERS)
+    d = day_asked(community)
+    closed_occurrence(
+        [community], d - timedelta(days=10), "读书分享",
+        [(people[0], True), (people[1], True), (people[2], True), (people[3], False)],
+    )  # fmt: skip
+    closed_occurrence(
+        [community], d - timedelta(days=5), "Topic night", [(people[4], True), (people[5], False)]
+    )
+    challenge(
+        community,
+        d - timedelta(days=3),
+        2,
+        people[:2],
+        {d - timedelta(days=3): [0, 1], d - timedelta(days=2): [1]},
+    )
+    closed_occurrence([community], d - timedelta(days=40), "Long ago", [(people[6], True)])
+    rollups_refresh(community=community, days=[d - timedelta(days=45)])
+    return people
+
+
+@pytest.fixture
+def reading(org_a):
+    community = CommunityFactory(organization=org_a, name="读书会", slug="reading")
+    hand_checkable(community)
+    return community
+
+
+# --- The units ----------------------------------------------------------------------------
+
+
+def test_calls_to_action_behind_the_index(reading):
+    d = day_asked(reading)
+    calls = metrics.calls_to_action(communities=[reading], start=d - timedelta(days=29), end=d)
+    assert [(c.day, c.kind, c.participants, c.invited) for c in calls] == [
+        (d - timedelta(days=10), "occurrence", 3, 4),
+        (d - timedelta(days=5), "occurrence", 1, 2),
+        (d - timedelta(days=3), "challenge_day", 2, 2),
+        (d - timedelta(days=2), "challenge_day", 1, 2),
+    ]
+    assert [c.title for c in calls] == ["读书分享", "Topic night", "打卡", "打卡"]
+    assert [c.ratio for c in calls] == [0.75, 0.5, 1.0, 0.5]
+
+
+def test_action_index_value_and_members(reading):
+    d = day_asked(reading)
+    assert metrics.action_index(communities=[reading], day=d) == {reading.pk: INDEX}
+    power = metrics.action_power(communities=[reading], day=d)[reading.pk]
+    assert power.members == MEMBERS == metrics.indicators(communities=[reading], day=d).members
+    assert power.calls == 4
+    assert power.action_index == 0.6875
+    assert power.community_value == MEMBERS * 0.6875 == 5.5
+    assert metrics.community_value(communities=[reading], day=d) == {reading.pk: 5.5}
+
+
+def test_the_window_is_30_local_days_ending_on_the_day(reading):
+    d = day_asked(reading)
+    # 30 days after the first occurrence it has left the window: 3 calls remain.
+    later = d + timedelta(days=20)
+    assert metrics.action_power(communities=[reading], day=later)[reading.pk].calls == 3
+    # The old occurrence is in the window of its own day.
+    old = d - timedelta(days=40)
+    assert metrics.action_index(communities=[reading], day=old) == {reading.pk: 1.0}
+    # Before anything: no call, no index (None, never 0), no value.
+    early = d - timedelta(days=41)
+    power = metrics.action_power(communities=[reading], day=early)[reading.pk]
+    assert (power.calls, power.action_index, power.community_value) == (0, None, None)
+
+
+def test_trend_is_the_trailing_mean_of_each_day(reading):
+    d = day_asked(reading)
+    points = metrics.action_trend(community=reading, start=d - timedelta(days=12), end=d)
+    assert len(points) == 13 and points[-1].day == d
+    by_day = {p.day: (p.calls, p.action_index) for p in points}
+    assert by_day[d - timedelta(days=12)] == (1, 1.0)  # only the old one (40 days before d)
+    assert by_day[d - timedelta(days=10)] == (1, 0.75)  # the old one has just left
+    assert by_day[d - timedelta(days=5)] == (2, 0.625)
+    assert by_day[d - timedelta(days=3)] == (3, 0.75)
+    assert by_day[d] == (4, INDEX)
+    # Each point is the index of its own day.
+    for point in points[::4]:
+        assert (
+            point.action_index
+            == metrics.action_index(communities=[reading], day=point.day)[reading.pk]
+        )
+
+
+def test_no_calls_is_none_not_zero(org_a):
+    quiet = CommunityFactory(organization=org_a, slug="quiet")
+    memberships(quiet, 3)
+    # An open occurrence (attendance not closed) is no call yet; nor is one without anyone
+    # invited from this community.
+    entry_day = day_asked(quiet) - timedelta(days=2)
+    occurrence = closed_occurrence([quiet], entry_day, "Open", [])
+    Occurrence.objects.filter(pk=occurrence.pk).update(attendance_closed_at=None)
+    power = metrics.action_power(communities=[quiet])[quiet.pk]
+    assert (power.calls, power.action_index, power.community_value) == (0, None, None)
+    assert power.check_in_completion.rate is None
+
+
+def test_cancelled_occurrences_do_not_count(reading):
+    d = day_asked(reading)
+    Occurrence.objects.filter(entry__title="Topic night").update(cancelled=True)
+    assert metrics.action_index(communities=[reading], day=d) == {
+        reading.pk: (0.75 + 1.0 + 0.5) / 3
+    }
+
+
+def test_a_relayed_occurrence_is_one_call_per_community(org_a):
+    a = CommunityFactory(organization=org_a, slug="relay-a")
+    b = CommunityFactory(organization=org_a, slug="relay-b", time_zone="Europe/Berlin")
+    in_a, in_b = memberships(a, 3), memberships(b, 1)
+    d = day_asked(a)
+    closed_occurrence(
+        [a, b],
+        d - timedelta(days=1),
+        "Guest talk",
+        [(in_a[0], True), (in_a[1], True), (in_a[2], False), (in_b[0], True)],
+    )
+    calls = metrics.calls_to_action(communities=[a, b], start=d - timedelta(days=5), end=d)
+    assert sorted((c.community_id, c.participants, c.invited) for c in calls) == [
+        (a.pk, 2, 3),
+        (b.pk, 1, 1),
+    ]
+    index = metrics.action_index(communities=[a, b], day=d)
+    assert index == {a.pk: 2 / 3, b.pk: 1.0}
+
+
+def test_local_day_decides_the_window(org_a):
+    # 20:00 in Shanghai on the window's first day is 12:00 UTC: inside. 23:30 the day
+    # before is outside, though UTC still calls it the first day.
+    community = CommunityFactory(organization=org_a, slug="zoned")
+    people = memberships(community, 2)
+    d = day_asked(community)
+    first = d - timedelta(days=29)
+    closed_occurrence([community], first, "In", [(people[0], True)])
+    before = closed_occurrence([community], first, "Out", [(people[1], False)])
+    starts = datetime.combine(first - timedelta(days=1), time(23, 30), ZoneInfo("Asia/Shanghai"))
+    Occurrence.objects.filter(pk=before.pk).update(
+        starts_at=starts, ends_at=starts + timedelta(minutes=30)
+    )
+    assert metrics.action_index(communities=[community], day=d) == {community.pk: 1.0}
+
+
+def test_a_challenge_day_counts_once_its_deadline_has_passed(org_a):
+    community = CommunityFactory(organization=org_a, slug="deadline")
+    people = memberships(community, 2)
+    today = community.local_today()
+    tz = ZoneInfo(community.time_zone)
+    made = challenge(community, today - timedelta(days=1), 5, people, {today: [0]})
+    before = datetime.combine(today, time(21, 0), tz)
+    after = datetime.combine(today, time(22, 0), tz)
+    calls = metrics.calls_to_action(communities=[community], start=today, end=today, now=before)
+    assert calls == []
+    (call,) = metrics.calls_to_action(communities=[community], start=today, end=today, now=after)
+    assert (call.challenge_id, call.participants, call.invited) == (made.pk, 1, 2)
+    # Yesterday nobody checked in: 0 of 2, a real zero.
+    assert metrics.action_index(communities=[community], day=today, now=before) == {
+        community.pk: 0.0
+    }
+
+
+def test_check_in_completion_of_running_challenges(org_a):
+    community = CommunityFactory(organization=org_a, slug="running")
+    people = memberships(community, 3)
+    today = community.local_today()
+    tz = ZoneInfo(community.time_zone)
+    first = today - timedelta(days=3)
+    # Running: 3 participants, days first … first + 9; check-ins on its first four days.
+    challenge(
+        community,
+        first,
+        10,
+        people,
+        {first: [0, 1, 2], first + timedelta(days=1): [0, 1], first + timedelta(days=2): [0],
+         today: [0, 1]},
+    )  # fmt: skip
+    # Over before the day: not running, not counted.
+    challenge(community, first - timedelta(days=20), 5, people[:1], {}, title="Old")
+    before = datetime.combine(today, time(21, 0), tz)
+    completion = metrics.check_in_completion(communities=[community], now=before)[community.pk]
+    # Three days elapsed (today's deadline is still ahead): 6 check-ins of 3 × 3.
+    assert (completion.running_challenges, completion.participants) == (1, 3)
+    assert (completion.days_elapsed, completion.check_ins, completion.expected) == (3, 6, 9)
+    assert completion.rate == 6 / 9
+    after = datetime.combine(today, time(23, 0), tz)
+    completion = metrics.check_in_completion(communities=[community], now=after)[community.pk]
+    assert (completion.check_ins, completion.expected) == (8, 12)
+    power = metrics.action_power(communities=[community], now=after)[community.pk]
+    assert power.check_in_completion == completion
+
+
+def test_units_cost_a_fixed_number_of_queries(org_a):
+    communities = []
+    for n in range(2):
+        community = CommunityFactory(organization=org_a, slug=f"q{n}")
+        hand_checkable(community)
+        communities.append(community)
+    with CaptureQueriesContext(connection) as two:
+        result = metrics.action_power(communities=communities)
+    for n in range(2, 5):
+        community = CommunityFactory(organization=org_a, slug=f"q{n}")
+        hand_checkable(community)
+        communities.append(community)
+    with CaptureQueriesContext(connection) as five:
+        result = metrics.action_power(communities=communities)
+    # Occurrences' participations, challenges with their check-ins, members.
+    assert len(two) == len(five) == 3
+    assert {r.action_index for r in result.values()} == {INDEX}
+    with CaptureQueriesContext(connection) as calls:
+        metrics.calls_to_action(
+            communities=communities, start=day_asked(communities[0]) - timedelta(days=60),
+            end=day_asked(communities[0]),
+        )  # fmt: skip
+    with CaptureQueriesContext(connection) as trend:
+        metrics.action_trend(
+            community=communities[0], start=day_asked(communities[0]) - timedelta(days=90),
+            end=day_asked(communities[0]),
+        )  # fmt: skip
+    with CaptureQueriesContext(connection) as completion:
+        metrics.check_in_completion(communities=communities)
+    assert (len(calls), len(trend), len(completion)) == (2, 2, 1)
