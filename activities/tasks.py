@@ -11,3 +11,20 @@ def run_import_task(run_id: int) -> dict | None:
     if run is None:
         return None
     return {"status": run.status, "created": run.events_created}
+
+
+# Every hour: attendance of occurrences that ended a day ago and were ticked is closed
+# (invitations frozen for action power, no-shows marked; closing twice changes nothing).
+@shared_task(name="activities.close_attendance")
+def close_attendance_task() -> int:
+    from activities.calendar.participation import attendance_close_due
+
+    return attendance_close_due()
+
+
+# Every ten minutes (config/beat.py): challenges whose last deadline has passed are settled.
+@shared_task(name="activities.settle_challenges")
+def settle_challenges_task() -> int:
+    from activities.calendar.challenges import challenges_settle_due
+
+    return challenges_settle_due()

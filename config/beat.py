@@ -27,6 +27,19 @@ def beat_schedule(heartbeat_seconds: float) -> dict:
             "schedule": crontab(hour=3, minute=30),
             "options": {"expires": 6 * 3600},
         },
+        # Every hour at :10: attendance closed a day after ticked occurrences ended.
+        "close-attendance": {
+            "task": "activities.close_attendance",
+            "schedule": crontab(minute=10),
+            "options": {"expires": 3600},
+        },
+        # Every ten minutes: check-in challenges whose last daily deadline has passed are
+        # settled (deposits refunded or forfeited, reward points); a second run does nothing.
+        "settle-challenges": {
+            "task": "activities.settle_challenges",
+            "schedule": 600.0,
+            "options": {"expires": 600},
+        },
         # Every HEARTBEAT_INTERVAL_SECONDS (60 s by default): proves beat and a worker run.
         "health-heartbeat": {
             "task": "config.heartbeat",
