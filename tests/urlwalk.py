@@ -48,6 +48,9 @@ PUBLIC_URL_NAMES = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    # Calendar apps cannot sign in: the feed's random key is the credential, only its
+    # digest stored; unknown and revoked keys are a 404 (tests/activities/calendar/test_ics.py).
+    "activities:calendar-feed",
 }
 # Django's admin is for superusers only and has its own login (tested in test_permissions).
 EXCLUDED_NAMESPACES = {"admin"}
@@ -88,6 +91,7 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
         "token": lambda: "a1b2c3-0123456789abcdef",  # also an unknown invitation's link
         "staff_id": lambda: staff_of(community).pk,
         "invitation_id": lambda: invitation_of(community).pk,
+        "key": lambda: "cal_unknown-feed-key",  # a calendar feed's key that names no feed
         "entry_id": lambda: entry_of(community).pk,
         "occurrence_key": lambda: occurrence_key_of(community),
     }

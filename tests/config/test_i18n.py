@@ -78,6 +78,8 @@ def test_catalogue_is_complete():
 # Actions, not pages: they answer GET with 405.
 POST_ONLY = {
     "logout",
+    "activities:calendar-feed-create",
+    "activities:calendar-feed-revoke",
     "organization-switch",
     "members:bulk",
     "members:points",
