@@ -851,17 +851,7 @@ def action_index(
     return {pk: result.action_index for pk, result in power.items()}
 
 
-def action_trend(
-    *, community: Community, start: date, end: date, now: datetime | None = None
-) -> list[ActionPoint]:
-    """The action index of each day ``start``…``end`` (the trailing 30-day mean), from one
-    read of the calls of ``start`` − 29 … ``end`` (two queries)."""
-    calls = calls_to_action(
-        communities=[community],
-        start=start - timedelta(days=ACTION_WINDOW_DAYS - 1),
-        end=end,
-        now=now,
-    )
+def _trend(calls: Sequence[CallToAction], start: date, end: date) -> list[ActionPoint]:
     by_day: dict[date, list[float]] = defaultdict(list)
     for call in calls:
         by_day[call.day].append(call.ratio)
@@ -876,6 +866,20 @@ def action_trend(
         points.append(ActionPoint(day, len(ratios), sum(ratios) / len(ratios) if ratios else None))
         day += timedelta(days=1)
     return points
+
+
+def action_trend(
+    *, community: Community, start: date, end: date, now: datetime | None = None
+) -> list[ActionPoint]:
+    """The action index of each day ``start``…``end`` (the trailing 30-day mean), from one
+    read of the calls of ``start`` − 29 … ``end`` (two queries)."""
+    calls = calls_to_action(
+        communities=[community],
+        start=start - timedelta(days=ACTION_WINDOW_DAYS - 1),
+        end=end,
+        now=now,
+    )
+    return _trend(calls, start, end)
 
 
 def _completion(
@@ -976,3 +980,38 @@ def action_power(
         )
         for c in communities
     }
+
+
+@dataclass(frozen=True)
+class ActionReport:
+    power: ActionPower  # on ``end``
+    trend: list[ActionPoint]  # each day ``start``…``end``
+    calls: list[CallToAction]  # behind ``power``: the 30 days ending on ``end``
+
+
+def action_report(
+    *,
+    community: Community,
+    start: date,
+    end: date,
+    members: int | None = None,
+    now: datetime | None = None,
+) -> ActionReport:
+    """One community's action power on ``end``, its trend over ``start``…``end`` and the
+    calls behind it, from one read of the calls of ``start`` − 29 … ``end`` (two queries,
+    three without ``members``): what the community page and the API show."""
+    now = now or timezone.now()
+    first = start - timedelta(days=ACTION_WINDOW_DAYS - 1)
+    calls, challenges = _calls([community], {community.pk: first}, {community.pk: end}, now)
+    behind = [c for c in calls if c.day > end - timedelta(days=ACTION_WINDOW_DAYS)]
+    if members is None:
+        members = _members_on([community], {community.pk: end}).get(community.pk, 0)
+    power = ActionPower(
+        community_id=community.pk,
+        day=end,
+        members=members,
+        calls=len(behind),
+        action_index=_mean_ratio(behind),
+        check_in_completion=_completion(challenges, community, end, now),
+    )
+    return ActionReport(power, _trend(calls, start, end), behind)

@@ -13,6 +13,27 @@ INTEGER = {"type": "integer"}
 DAY = {"type": "string", "format": "date"}
 # A query date may be left empty (as a form sends it): the default is used.
 DAY_OR_EMPTY = {"type": "string", "anyOf": [{"format": "date"}, {"const": ""}]}
+ACTION_INDEX = {
+    **NUMBER_OR_NULL,
+    "description": "Action power: the mean of participants ÷ invited over the calls to action "
+    "(closed occurrences, challenge days past their deadline) of the 30 local days ending on "
+    "the day; null without any call (never 0).",
+}
+COMMUNITY_VALUE = {
+    **NUMBER_OR_NULL,
+    "description": "Members on the day × the action index; null without an index.",
+}
+CHECK_IN_COMPLETION = {
+    **NUMBER_OR_NULL,
+    "description": "Challenges running on the day: check-ins recorded on their elapsed days ÷ "
+    "(participants × days elapsed); a day counts once its deadline has passed. null without "
+    "an elapsed day of a running challenge.",
+}
+ACTION_HEADLINE = {
+    "action_index": ACTION_INDEX,
+    "community_value": COMMUNITY_VALUE,
+    "check_in_completion": CHECK_IN_COMPLETION,
+}
 DATE_RULES = (
     f" Days lie between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}, `from`"
     " not after `to` and at most five years before it; otherwise 400 says which rule."
@@ -72,6 +93,7 @@ SCHEMAS = {
             "mainstream_share": NUMBER_OR_NULL,
             "silent": {"type": "boolean"},
             "activation": {"type": "string", "enum": ["activated", "at_risk", "unknown"]},
+            **ACTION_HEADLINE,
         },
         "Figures at the community's today (in its time zone).",
     ),
@@ -209,7 +231,68 @@ SCHEMAS = {
             "stage": _ref("Stage"),
             "activation": _ref("Activation"),
             "silence": _ref("Silence"),
+            "action_power": _ref("ActionPower"),
         }
+    ),
+    "ActionPoint": _object(
+        {
+            "day": DAY,
+            "calls": {**INTEGER, "description": "Calls to action in the 30 days ending on `day`."},
+            "action_index": ACTION_INDEX,
+        }
+    ),
+    "CallToAction": _object(
+        {
+            "day": {**DAY, "description": "Local day of the call in the community's time zone."},
+            "kind": {
+                "type": "string",
+                "enum": ["occurrence", "challenge_day"],
+                "description": "A closed occurrence (one per community it was relayed to), or "
+                "a day of a check-in challenge whose deadline has passed.",
+            },
+            "title": {"type": "string"},
+            "participants": {
+                **INTEGER,
+                "description": "Invited members of this community who attended or checked in.",
+            },
+            "invited": {
+                **INTEGER,
+                "description": "This community's invited members (the challenge's participants).",
+            },
+            "ratio": {"type": "number", "description": "participants ÷ invited."},
+        }
+    ),
+    "ActionPower": _object(
+        {
+            "day": {**DAY, "description": "`to`: the day the figures are for."},
+            "window_days": {**INTEGER, "description": "The window of the index: 30 days."},
+            "members": {**INTEGER, "description": "Members on `day`."},
+            "calls": {**INTEGER, "description": "Calls to action behind the index."},
+            **ACTION_HEADLINE,
+            "running_challenges": {**INTEGER, "description": "Challenges running on `day`."},
+            "challenge_participants": {
+                **INTEGER,
+                "description": "Their participants, summed over the running challenges.",
+            },
+            "days_elapsed": {
+                **INTEGER,
+                "description": "Their days up to `day` whose deadline has passed, summed.",
+            },
+            "check_ins": {**INTEGER, "description": "Check-ins recorded on those days."},
+            "expected_check_ins": {
+                **INTEGER,
+                "description": "Σ participants × days elapsed: the completion's denominator.",
+            },
+            "action_trend": {
+                **_list_of("ActionPoint"),
+                "description": "The action index of each day from `from` to `to`.",
+            },
+            "calls_to_action": {
+                **_list_of("CallToAction"),
+                "description": "The calls behind the index at `to`, by day.",
+            },
+        },
+        "Action power (一致行动力) at `to`, its trend and the calls to action behind it.",
     ),
     "PortfolioRow": _object(
         {
@@ -222,6 +305,7 @@ SCHEMAS = {
             "retention_week_4": NUMBER_OR_NULL,
             "stickiness": NUMBER_OR_NULL,
             "mainstream_share": NUMBER_OR_NULL,
+            **ACTION_HEADLINE,
         }
     ),
 }
@@ -238,6 +322,8 @@ PARAMETERS = {
         "name": "metric",
         "in": "path",
         "required": True,
+        "description": "Which section: `action_power` is the action index per day, "
+        "`calls_to_action` the calls behind the index at `to`.",
         "schema": {"type": "string", "enum": list(CSV_METRICS)},
     },
     "from": {
@@ -301,7 +387,8 @@ PATHS = {
     "/communities/{community_slug}/metrics": {
         "get": {
             "operationId": "getCommunityMetrics",
-            "summary": "Indicators, activity, retention, lifecycle, stage, activation, silence.",
+            "summary": "Indicators, activity, retention, lifecycle, stage, activation, silence, "
+            "action power.",
             "parameters": _parameters("community_slug", "from", "to", "interval"),
             "responses": {
                 "200": _json_response("Everything for one community.", _ref("CommunityMetrics")),
@@ -326,7 +413,8 @@ PATHS = {
     "/portfolio": {
         "get": {
             "operationId": "getPortfolio",
-            "summary": "Per community: week-4 retention, stickiness and mainstream share.",
+            "summary": "Per community: week-4 retention, stickiness, mainstream share and action "
+            "power.",
             "responses": {
                 "200": _json_response(
                     "One row per community (archived ones left out).",

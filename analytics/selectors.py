@@ -2,7 +2,8 @@
 
 Each read costs a fixed number of queries whatever the number of communities: the
 communities, then the rollups of all of them (``metrics.health`` for the overview; one
-``CohortWeek`` and one ``CommunityDay`` query for the portfolio).
+``CohortWeek`` and one ``CommunityDay`` query for the portfolio), and their action power
+(``metrics.action_power``: two queries, the members being known already).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from communities.permissions import communities_for
 # --- Overview ------------------------------------------------------------------------------
 
 STAGE_ORDER = list(metrics.STAGES)  # budding, growth, active, decline, dormant
-OVERVIEW_SORTS = ("name", "stage", "members", "wau", "mainstream")
+OVERVIEW_SORTS = ("name", "stage", "members", "wau", "mainstream", "action")
 DEFAULT_OVERVIEW_SORT = "name"
 
 
@@ -37,6 +38,7 @@ class OverviewFilters:
 class OverviewRow:
     community: Community
     health: metrics.Health
+    action: metrics.ActionPower
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,9 @@ def _sort_key(sort: str):
             return health.wau
         if field == "mainstream":
             return health.mainstream_share if health.mainstream_share is not None else -1.0
+        if field == "action":
+            index = row.action.action_index
+            return index if index is not None else -1.0
         return row.community.name.casefold()
 
     return key
@@ -93,13 +98,17 @@ def _sorted(rows: list[OverviewRow], sort: str) -> list[OverviewRow]:
 
 
 def community_overview(*, staff: Staff, filters: OverviewFilters | None = None) -> Overview:
-    """Every active community the staff member may see, with its health (three queries)."""
+    """Every active community the staff member may see, with its health and action power
+    (five queries)."""
     filters = filters or OverviewFilters()
     communities = list(
         communities_for(staff).filter(archived=False).select_related("programme").order_by("name")
     )
     health = metrics.health(communities=communities)
-    everything = [OverviewRow(c, health[c.pk]) for c in communities]
+    action = metrics.action_power(
+        communities=communities, members={pk: h.members for pk, h in health.items()}
+    )
+    everything = [OverviewRow(c, health[c.pk], action[c.pk]) for c in communities]
 
     def keep(row: OverviewRow) -> bool:
         community = row.community
@@ -144,6 +153,7 @@ class PortfolioRow:
     retention_week_4: float | None  # Σ retained / Σ size, cohorts that reached week 4
     stickiness: float | None  # mean DAU over the 30 days to today / MAU today
     mainstream_share: float | None  # mainstream / members today
+    action: metrics.ActionPower  # action index, community value, check-in completion today
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -151,8 +161,9 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 
 def portfolio(*, staff: Staff, programme_id: int | None = None) -> list[PortfolioRow]:
-    """Retention week 4, stickiness and mainstream share of every visible active community
-    (three queries for any number: the communities, their cohorts, their days).
+    """Retention week 4, stickiness, mainstream share and action power of every visible
+    active community (five queries for any number: the communities, their cohorts, their
+    days, their closed occurrences, their challenges).
 
     Each figure is the one the community page shows: ``metrics.retention(...).curve[4]``
     and ``metrics.indicators(...)``, read for all communities at once."""
@@ -189,6 +200,11 @@ def portfolio(*, staff: Staff, programme_id: int | None = None) -> list[Portfoli
         if day == local_today:
             on_day[community_id] = (members, mau, mainstream)
 
+    action = metrics.action_power(
+        communities=communities,
+        day=today,
+        members={pk: figures[0] for pk, figures in on_day.items()},
+    )
     rows = []
     for community in communities:
         members, mau, mainstream = on_day.get(community.pk, (0, 0, 0))
@@ -201,6 +217,7 @@ def portfolio(*, staff: Staff, programme_id: int | None = None) -> list[Portfoli
                 retention_week_4=_ratio(retained, size),
                 stickiness=_ratio(dau_sum.get(community.pk, 0) / STICKINESS_DAYS, mau),
                 mainstream_share=_ratio(mainstream, members),
+                action=action[community.pk],
             )
         )
     return rows

@@ -19,8 +19,16 @@ from django.core.serializers.json import DjangoJSONEncoder
 from analytics import metrics
 from analytics.selectors import PortfolioRow
 from communities.models import Community
+from members.transfer import neutralise
 
-CSV_METRICS = ("activity", "retention", "lifecycle", "indicators")
+CSV_METRICS = (
+    "activity",
+    "retention",
+    "lifecycle",
+    "indicators",
+    "action_power",
+    "calls_to_action",
+)
 
 
 def _day(value: date | None) -> str | None:
@@ -140,6 +148,62 @@ def silence_data(health: metrics.Health) -> dict:
     }
 
 
+def check_in_data(completion: metrics.CheckInCompletion) -> dict:
+    return {
+        "check_in_completion": completion.rate,
+        "running_challenges": completion.running_challenges,
+        "challenge_participants": completion.participants,
+        "days_elapsed": completion.days_elapsed,
+        "check_ins": completion.check_ins,
+        "expected_check_ins": completion.expected,
+    }
+
+
+def action_headline(power: metrics.ActionPower) -> dict:
+    """The three figures every row shows: action index, community value, check-in rate."""
+    return {
+        "action_index": power.action_index,
+        "community_value": power.community_value,
+        "check_in_completion": power.check_in_completion.rate,
+    }
+
+
+def trend_data(points: Sequence[metrics.ActionPoint]) -> list[dict]:
+    return [
+        {"day": _day(point.day), "calls": point.calls, "action_index": point.action_index}
+        for point in points
+    ]
+
+
+def calls_data(calls: Sequence[metrics.CallToAction]) -> list[dict]:
+    return [
+        {
+            "day": _day(call.day),
+            "kind": call.kind,
+            "title": call.title,
+            "participants": call.participants,
+            "invited": call.invited,
+            "ratio": call.ratio,
+        }
+        for call in calls
+    ]
+
+
+def action_power_data(report: metrics.ActionReport) -> dict:
+    power = report.power
+    return {
+        "day": _day(power.day),
+        "window_days": metrics.ACTION_WINDOW_DAYS,
+        "members": power.members,
+        "calls": power.calls,
+        "action_index": power.action_index,
+        "community_value": power.community_value,
+        **check_in_data(power.check_in_completion),
+        "action_trend": trend_data(report.trend),
+        "calls_to_action": calls_data(report.calls),
+    }
+
+
 def community_data(community: Community) -> dict:
     return {
         "slug": community.slug,
@@ -156,10 +220,14 @@ def community_metrics(*, community: Community, start: date, end: date, interval:
     """Everything about one community from ``start`` to ``end``; indicators and stage
     at ``end``. What ``GET communities/<slug>/metrics`` answers."""
     health = metrics.health(communities=[community], today=end)[community.pk]
+    indicators = metrics.indicators(communities=[community], day=end)
+    report = metrics.action_report(
+        community=community, start=start, end=end, members=indicators.members
+    )
     return {
         "community": community_data(community),
         "params": {"from": _day(start), "to": _day(end), "interval": interval},
-        "indicators": indicators_data(metrics.indicators(communities=[community], day=end)),
+        "indicators": indicators_data(indicators),
         "activity": activity_data(
             metrics.activity_series(
                 communities=[community], start=start, end=end, interval=interval
@@ -172,12 +240,16 @@ def community_metrics(*, community: Community, start: date, end: date, interval:
         "stage": stage_data(health),
         "activation": activation_data(health),
         "silence": silence_data(health),
+        "action_power": action_power_data(report),
     }
 
 
 def community_list_data(communities: Sequence[Community]) -> list[dict]:
-    """Each community's headline figures today (its own local day); two queries in all."""
+    """Each community's headline figures today (its own local day); four queries in all."""
     healths = metrics.health(communities=communities)
+    power = metrics.action_power(
+        communities=communities, members={pk: h.members for pk, h in healths.items()}
+    )
     rows = []
     for community in communities:
         health = healths[community.pk]
@@ -190,6 +262,7 @@ def community_list_data(communities: Sequence[Community]) -> list[dict]:
                 "mainstream_share": health.mainstream_share,
                 "silent": health.silent,
                 "activation": health.activation_status,
+                **action_headline(power[community.pk]),
             }
         )
     return rows
@@ -206,6 +279,7 @@ def portfolio_data(rows: Sequence[PortfolioRow]) -> list[dict]:
             "retention_week_4": row.retention_week_4,
             "stickiness": row.stickiness,
             "mainstream_share": row.mainstream_share,
+            **action_headline(row.action),
         }
         for row in rows
     ]
@@ -230,6 +304,9 @@ def metric_section(
         return lifecycle_data(metrics.lifecycle(communities=[community], start=start, end=end))
     if metric == "indicators":
         return indicators_data(metrics.indicators(communities=[community], day=end))
+    if metric in ("action_power", "calls_to_action"):
+        report = metrics.action_report(community=community, start=start, end=end)
+        return action_power_data(report)
     raise ValueError(f"Unknown metric {metric!r}")
 
 
@@ -249,6 +326,10 @@ CSV_HEADERS = {  # the JSON keys, in their order
         "events_30",
     ],
     "retention": ["cohort_week", "size", "offset", "retained", "rate"],
+    # The trend, each day with the index on it (the last row: the index at ``to``).
+    "action_power": ["day", "calls", "action_index"],
+    # The calls behind the index at ``to``.
+    "calls_to_action": ["day", "kind", "title", "participants", "invited", "ratio"],
 }
 
 
@@ -265,6 +346,14 @@ def csv_table(metric: str, section: dict | list) -> tuple[list[str], list[list[s
             [cohort["week"], cohort["size"], cell["offset"], cell["retained"], cell["rate"]]
             for cohort in section["cohorts"]
             for cell in cohort["offsets"]
+        ]
+    elif metric in ("action_power", "calls_to_action"):
+        header = CSV_HEADERS[metric]
+        records = section["action_trend" if metric == "action_power" else "calls_to_action"]
+        # Titles are user text: a formula never reaches a spreadsheet as one.
+        rows = [
+            [neutralise(record[name]) if name == "title" else record[name] for name in header]
+            for record in records
         ]
     else:
         records = [section] if isinstance(section, dict) else section
