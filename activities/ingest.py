@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 
+from activities.calendar.challenges import CHAT_KINDS, ChatCheckIns, chat_check_ins
 from activities.importers.base import IncomingEvent, stable_id
 from activities.models import MEMBERSHIP_KINDS, ActivityEvent, ActivityKind, TouchedDay
 from communities.models import Community
@@ -117,6 +118,8 @@ class _State:
     # Applied once at the end: per member, the latest activity and membership change.
     last_active: dict[str, datetime] = field(default_factory=dict)  # by member key
     presence: dict[int, tuple[datetime, str]] = field(default_factory=dict)
+    # Keyword check-ins of the community's challenges; None (the usual case): none open.
+    check_ins: ChatCheckIns | None = None
 
 
 def ingest_events(
@@ -141,6 +144,7 @@ def ingest_events(
         local_day=_LocalDays(ZoneInfo(community.time_zone)),
         member_ids=dict(known_members or {}),
         writer=_Writer(),
+        check_ins=chat_check_ins(community),
     )
     result = IngestResult()
     with transaction.atomic():
@@ -157,6 +161,8 @@ def ingest_events(
             if known is None or occurred_at >= known[0]:
                 state.presence[member_id] = (occurred_at, kind)
         _apply_to_memberships(state)
+        if state.check_ins is not None:
+            state.check_ins.apply()
         # A day marked already gets a new time, so a refresh running now keeps the mark.
         TouchedDay.objects.bulk_create(
             [TouchedDay(community=community, day=day) for day in sorted(result.days_touched)],
@@ -180,6 +186,8 @@ def _ingest_batch(state: _State, batch: list[IncomingEvent]) -> IngestResult:
     days = result.days_touched
     activity, membership = [], []
     keep_text = state.keep_text
+    # Chat rows a challenge's keyword may match, with their text (before it is dropped).
+    check_ins, chat = state.check_ins, []
     for event in map(_fit, batch):
         key = event.member_key
         # Kept in UTC from here on: PostgreSQL refuses offsets beyond ±15:59 that
@@ -196,6 +204,8 @@ def _ingest_batch(state: _State, batch: list[IncomingEvent]) -> IngestResult:
             membership.append(row)
         else:
             activity.append(row)
+            if check_ins is not None and event.kind in CHAT_KINDS:
+                chat.append((key, event.kind, when, event.text))
             previous = last_active.get(key)
             if previous is None or when > previous:
                 last_active[key] = when
@@ -213,6 +223,9 @@ def _ingest_batch(state: _State, batch: list[IncomingEvent]) -> IngestResult:
             first_seen={member_ids[key]: day for key, (day, _name) in first_seen.items()},
         )
         with_membership.update(first_seen)
+
+    if chat:
+        check_ins.feed([(member_ids[k], kind, w, text) for k, kind, w, text in chat])
 
     community_id, source = community.pk, state.source
     state.writer.write(
