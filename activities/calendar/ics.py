@@ -174,9 +174,11 @@ def entry_events(entry: CalendarEntry) -> list[Event]:
 
     series = Event()
     _common(series, entry, entry.sequence)
+    # DTSTART is the first occurrence: RFC 5545 leaves a DTSTART the rule does not produce
+    # undefined (dateutil skips it, most calendar apps show it), so it is never written.
+    first = recurrence.local_start(entry.start_date, entry.start_time)
     series.add(
-        "dtstart",
-        recurrence.local_start(entry.start_date, entry.start_time).replace(tzinfo=zone),
+        "dtstart", recurrence.build(entry.rrule, first).after(first, inc=True).replace(tzinfo=zone)
     )
     series.add("duration", timedelta(minutes=entry.duration_minutes))
     series.add("rrule", vRecur.from_ical(_until_in_utc(entry.rrule, zone)))
