@@ -24,7 +24,8 @@ What a feed holds, and how:
 Text goes in as iCalendar TEXT (escaped by ``icalendar``), never as HTML. ``icalendar``
 folds lines at 75 octets on UTF-8 character boundaries and ends them with CRLF.
 
-Queries: the entries, then every exception of all of them, whatever their number.
+Queries: the entries, then every exception of all of them, whatever their number (rows
+that only hold RSVPs and attendance are not read).
 """
 
 from __future__ import annotations
@@ -55,29 +56,32 @@ def feed_entries(entries: QuerySet[CalendarEntry], *, now: datetime | None = Non
     """The entries of ``entries`` a feed shows, each with ``feed_exceptions`` attached.
 
     Two queries: the entries (not cancelled, not over) and their exception rows (moved or
-    cancelled occurrences; recent rows are read and sorted out here, older ones only
-    when they are exceptions).
+    cancelled occurrences, whenever they were; the one-offs' own rows).
     """
     now = now or timezone.now()
     cutoff = now - HISTORY
-    rows = list(
-        entries.filter(cancelled_at__isnull=True)
-        .filter(~Q(rrule="") | Q(start_date__gte=(cutoff - timedelta(days=1)).date()))
-        .order_by("start_date", "start_time", "id")
+    selected = entries.filter(cancelled_at__isnull=True).filter(
+        ~Q(rrule="") | Q(start_date__gte=(cutoff - timedelta(days=1)).date())
     )
-    kept = [entry for entry in rows if not _over(entry, cutoff)]
+    kept = [
+        entry
+        for entry in selected.order_by("start_date", "start_time", "id")
+        if not _over(entry, cutoff)
+    ]
     exceptions: dict[int, list[Occurrence]] = defaultdict(list)
     if kept:
-        found = Occurrence.objects.filter(entry_id__in=[e.pk for e in kept]).filter(
-            Q(cancelled=True)
-            | ~Q(starts_at=F("original_start"))
-            | Q(original_start__gte=cutoff)
-            | Q(starts_at__gte=cutoff)
-        )
         by_id = {entry.pk: entry for entry in kept}
+        # Rows that RSVPs and attendance made are not exceptions and are not read: an
+        # exception is cancelled or moved, and every edit of a row raises its sequence.
+        found = Occurrence.objects.filter(entry_id__in=selected.values("pk")).filter(
+            Q(entry__rrule="")
+            | Q(cancelled=True)
+            | ~Q(starts_at=F("original_start"))
+            | Q(sequence__gt=0)
+        )
         for row in found.order_by("original_start", "id"):
-            entry = by_id[row.entry_id]
-            if not entry.rrule or _is_exception(entry, row):
+            entry = by_id.get(row.entry_id)
+            if entry is not None and (not entry.rrule or _is_exception(entry, row)):
                 exceptions[row.entry_id].append(row)
     for entry in kept:
         entry.feed_exceptions = exceptions.get(entry.pk, [])
