@@ -118,3 +118,77 @@ def test_no_demo_activity_is_dated_after_the_seeding(demo):
 
     assert ActivityEvent.objects.exists()
     assert not ActivityEvent.objects.filter(occurred_at__gt=timezone.now()).exists()
+
+
+# --- The calendar's rhythm (issue 10) --------------------------------------------------------
+
+
+def test_the_demo_calendar_has_a_rhythm(demo):
+    from activities.calendar.models import CalendarEntry, EntryKind
+
+    organization = Organization.objects.get(slug="demo")
+    entries = CalendarEntry.objects.filter(organization=organization)
+    kinds = set(entries.values_list("kind", flat=True))
+    assert {EntryKind.COLUMN, EntryKind.TOPIC, EntryKind.GUEST, EntryKind.MEETUP} <= kinds
+    assert entries.filter(kind=EntryKind.COLUMN, rrule="FREQ=DAILY").exists()
+    assert entries.filter(kind=EntryKind.TOPIC, rrule__startswith="FREQ=WEEKLY").exists()
+    relayed = entries.get(kind=EntryKind.GUEST)
+    assert relayed.rrule == "FREQ=MONTHLY;BYDAY=2SA"
+    assert relayed.communities.count() == 3
+    # A moved and a cancelled occurrence are kept as exceptions of a series.
+    design = entries.get(communities__slug="design-guild", rrule__gt="")
+    rows = list(design.occurrences.all())
+    assert any(o.cancelled for o in rows)
+    assert any(o.starts_at != o.original_start for o in rows)
+
+
+def test_the_demo_meetup_has_a_waitlist_and_two_no_shows(demo):
+    from activities.calendar.models import CalendarEntry, Participation, Response
+
+    meetup = CalendarEntry.objects.get(title__startswith="Half-marathon prep")
+    rows = Participation.objects.filter(occurrence__entry=meetup)
+    assert rows.filter(response=Response.GOING).count() == meetup.capacity
+    assert rows.filter(response=Response.WAITLIST).exists()
+    assert rows.filter(promoted_at__isnull=False).count() == 1
+    assert rows.filter(no_show=True).count() == 2
+    # The community's rule: two no-shows in 30 days are a violation; one runner got there.
+    assert Participation.objects.filter(no_show_violation__isnull=False).count() == 1
+    upcoming = CalendarEntry.objects.get(title__startswith="Sunday trail run")
+    waiting = Participation.objects.filter(occurrence__entry=upcoming, response=Response.WAITLIST)
+    assert waiting.count() == 3
+
+
+def test_the_demo_challenges_one_settled_one_filled_from_chat(demo):
+    from activities.calendar.models import Challenge, CheckIn, CheckInSource, Outcome
+    from members.models import DepositEntry, DepositKind
+
+    finished = Challenge.objects.get(settled_at__isnull=False)
+    outcomes = list(finished.participants.values_list("outcome", flat=True))
+    assert Outcome.MET in outcomes and Outcome.MISSED in outcomes
+    settled = DepositEntry.objects.filter(
+        pk__in=finished.participants.values("deposit_settled")
+    ).values_list("kind", flat=True)
+    assert sorted(settled) == sorted(
+        DepositKind.FORFEITED if o == Outcome.MISSED else DepositKind.REFUNDED for o in outcomes
+    )
+    running = Challenge.objects.get(settled_at__isnull=True)
+    from_chat = CheckIn.objects.filter(participant__challenge=running, source=CheckInSource.CHAT)
+    assert from_chat.count() > running.participants.count()
+    # Nobody ticked them: every check-in of the running challenge came from the chat log.
+    assert not CheckIn.objects.filter(participant__challenge=running, source=CheckInSource.STAFF)
+    assert (
+        ActivityEvent.objects.filter(
+            community=running.community, text__contains=running.keyword
+        ).count()
+        > running.participants.count()
+    )
+
+
+def test_demo_action_power_differs_between_communities(demo):
+    from analytics import metrics
+
+    communities = list(Organization.objects.get(slug="demo").communities.all())
+    power = metrics.action_power(communities=communities)
+    indices = {round(p.action_index, 2) for p in power.values() if p.action_index is not None}
+    assert len(indices) >= 6
+    assert max(indices) - min(indices) > 0.4

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from activities.calendar.demo import seed_calendar
 from activities.demo import seed_activity
 from analytics.rollups import rollups_refresh_all, tier_days_backfill
 from communities import services
@@ -124,6 +125,12 @@ class Command(BaseCommand):
             f"waiting, {people['violations']} violations."
         )
         activity = seed_activity(organization=organization, staff_user=operator)
+        # After the chat history: attendance and check-ins go into the same event log.
+        calendar = seed_calendar(organization=organization, staff_user=operator)
+        self.stdout.write(
+            f"Calendar: {calendar['entries']} entries, {calendar['attendance']} attendances "
+            f"ticked, {calendar['challenges']} check-in challenges."
+        )
         # One member asked to be erased: their events stay in the figures, anonymously.
         owner = get_user_model().objects.get(username="owner")
         erased = seed_erasure(organization=organization, owner_user=owner)
