@@ -95,5 +95,9 @@ class HealthCheckMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         probe = PROBES.get(request.path_info)
         if probe is not None:
-            return probe(request)
+            response = probe(request)
+            if request.method == "HEAD":
+                # No body on HEAD (RFC 9110); gunicorn would drop it, warning at every probe.
+                response.content = b""
+            return response
         return self.get_response(request)

@@ -77,11 +77,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def get(port: int, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
-    """A request as the TLS-terminating proxy sends it (Host, X-Forwarded-Proto)."""
+def get(port: int, path: str, method="GET", **headers: str) -> tuple[int, dict[str, str], bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        connection.request("GET", path, headers=headers)
+        connection.request(method, path, headers=headers)
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:
@@ -89,6 +88,7 @@ def get(port: int, path: str, **headers: str) -> tuple[int, dict[str, str], byte
 
 
 def proxied(**headers: str) -> dict[str, str]:
+    """A request as the TLS-terminating proxy sends it (Host, X-Forwarded-Proto)."""
     return {"Host": HOST, "X-Forwarded-Proto": "https", **headers}
 
 
@@ -173,6 +173,8 @@ def test_the_wheel_installs_and_serves_from_outside_the_checkout(
             time.sleep(0.2)
         assert status == 200, "gunicorn never answered /healthz"
         assert body == b'{"status": "ok"}'
+        status, headers, _ = get(port, "/healthz", method="HEAD", Host="10.0.0.5")
+        assert status == 200 and headers.get("Content-Length", "0") == "0"
 
         status, _, body = get(port, "/accounts/login/", **proxied())
         page = body.decode()
@@ -204,5 +206,6 @@ def test_the_wheel_installs_and_serves_from_outside_the_checkout(
             server.kill()
             output, _ = server.communicate()
         print(output)
+    assert "no-body response" not in output  # gunicorn's warning about a body on HEAD
     whole = time.monotonic() - started
     print(f"wheel built in {built:.1f} s, installed in {installed:.1f} s, all in {whole:.1f} s")
