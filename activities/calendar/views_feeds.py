@@ -75,7 +75,14 @@ def _feeds_page(request: HtmxHttpRequest, form: FeedForm, issued=None):
 @require_GET
 @staff_required(Capability.VIEW_COMMUNITIES)
 def feed_list(request: HtmxHttpRequest):
-    return _feeds_page(request, FeedForm(staff=request.staff))
+    """The feeds; ``?community=<slug>`` (the community page's link) preselects one."""
+    form = FeedForm(staff=request.staff)
+    slug = request.GET.get("community", "")
+    if slug and len(slug) <= 100:
+        form.initial["community"] = (
+            form.fields["community"].queryset.filter(slug=slug).values_list("pk", flat=True).first()
+        )
+    return _feeds_page(request, form)
 
 
 @require_POST

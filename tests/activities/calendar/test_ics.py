@@ -530,3 +530,14 @@ def test_ics_builder_needs_no_request(berlin):
     entries = ics.feed_entries(CalendarEntry.objects.all())
     body = ics.to_ical(ics.calendar_for(entries, name="x", language="zh-hans"))
     assert body.startswith(b"BEGIN:VCALENDAR\r\n")
+
+
+def test_the_community_page_link_preselects_the_community(client_for, owner_a, moderator_a, berlin):
+    url = reverse("activities:calendar-feeds")
+    html = client_for(owner_a).get(f"{url}?community={berlin.slug}").content.decode()
+    assert f'<option value="{berlin.pk}" selected>' in html
+    for value in ["nope", "x" * 5000, "\x00", "中文"]:
+        assert client_for(owner_a).get(url, {"community": value}).status_code == 200
+    # A moderator makes no community feed: nothing to preselect.
+    html = client_for(moderator_a).get(f"{url}?community={berlin.slug}").content.decode()
+    assert f'value="{berlin.pk}"' not in html
