@@ -259,6 +259,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="expansion runs (median)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--profile", action="store_true", help="cProfile one run of our expansion")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-calendar-"))
@@ -379,7 +380,7 @@ def main() -> int:
         start = datetime.combine(weeks[0][0], clock(), tzinfo=zone).astimezone(UTC)
         end = datetime.combine(weeks[-1][-1] + timedelta(days=1), clock(), tzinfo=zone)
         end = end.astimezone(UTC)
-        if os.environ.get("BENCH_PROFILE"):
+        if args.profile:
             import cProfile
             import pstats
 
