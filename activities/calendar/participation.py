@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -86,6 +87,8 @@ def invited_memberships(entry: CalendarEntry) -> QuerySet[Membership]:
 def occurrence_memberships(occurrence: Occurrence) -> QuerySet[Membership]:
     """Everyone on the occurrence's list: once closed, the frozen rows; before, the invited
     and anyone who has a row already (answered, then left the group)."""
+    if occurrence.pk is None:  # no row yet: nobody has answered
+        return invited_memberships(occurrence.entry)
     if occurrence.attendance_closed_at is not None:
         return Membership.objects.filter(participations__occurrence=occurrence)
     return Membership.objects.filter(
@@ -181,14 +184,22 @@ class OccurrenceList:
         )
 
 
-def occurrence_list(occurrence: Occurrence) -> OccurrenceList:
-    """The occurrence's people with their rows, in two queries whatever their number."""
+def occurrence_list(
+    occurrence: Occurrence, communities: Iterable[int] | None = None
+) -> OccurrenceList:
+    """The occurrence's people with their rows, in two queries whatever their number.
+
+    ``communities`` (ids) keeps only the people of those communities (what a moderator sees).
+    """
+    queryset = occurrence_memberships(occurrence)
+    if communities is not None:
+        queryset = queryset.filter(community_id__in=list(communities))
     memberships = list(
-        occurrence_memberships(occurrence)
-        .select_related("member", "community")
-        .order_by("member__display_name", "pk")
+        queryset.select_related("member", "community").order_by("member__display_name", "pk")
     )
-    rows = {p.membership_id: p for p in Participation.objects.filter(occurrence=occurrence)}
+    rows = {}
+    if occurrence.pk is not None:
+        rows = {p.membership_id: p for p in Participation.objects.filter(occurrence=occurrence)}
     return OccurrenceList(
         occurrence=occurrence,
         people=[Person(m, rows.get(m.pk)) for m in memberships],
@@ -197,6 +208,8 @@ def occurrence_list(occurrence: Occurrence) -> OccurrenceList:
 
 def person(occurrence: Occurrence, membership: Membership) -> Person:
     """One row of the list (for re-rendering it after a tick)."""
+    if occurrence.pk is None:
+        return Person(membership)
     return Person(
         membership,
         Participation.objects.filter(occurrence=occurrence, membership=membership).first(),
@@ -533,3 +546,37 @@ def attendance_close_due(now: datetime | None = None) -> int:
         if attendance_close(occurrence=occurrence).closed:
             closed += 1
     return closed
+
+
+# --- A community's calendar rules ------------------------------------------------------------
+
+
+@transaction.atomic
+def calendar_rules_save(*, community: Community, data: dict, by=None) -> CalendarRules:
+    """Attending earns the points of an encouraged rule; N no-shows in 30 days are a
+    violation of a forbidden rule (both rules of this community; both halves or neither)."""
+    attendance_rule = data.get("attendance_rule")
+    limit = data.get("no_show_limit")
+    no_show_rule = data.get("no_show_rule")
+    errors = {}
+    if attendance_rule is not None and (
+        attendance_rule.community_id != community.pk or attendance_rule.kind != RuleKind.ENCOURAGED
+    ):
+        errors["attendance_rule"] = _("Choose an encouraged behaviour of this community.")
+    if no_show_rule is not None and (
+        no_show_rule.community_id != community.pk or no_show_rule.kind != RuleKind.FORBIDDEN
+    ):
+        errors["no_show_rule"] = _("Choose a forbidden behaviour of this community.")
+    if limit and no_show_rule is None and "no_show_rule" not in errors:
+        errors["no_show_rule"] = _("Choose the rule that no-shows break.")
+    if no_show_rule is not None and not limit:
+        errors["no_show_limit"] = _("Say how many no-shows in 30 days count as a violation.")
+    if errors:
+        raise ValidationError(errors)
+    rules, _created = CalendarRules.objects.select_for_update().get_or_create(community=community)
+    rules.attendance_rule = attendance_rule
+    rules.no_show_limit = limit or None
+    rules.no_show_rule = no_show_rule
+    rules.full_clean()
+    rules.save()
+    return rules

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from activities.calendar import views, views_feeds
+from activities.calendar import views, views_feeds, views_occurrence
 
 urlpatterns = [
     path("calendar/", views.month, name="calendar"),
@@ -11,4 +11,30 @@ urlpatterns = [
     path("calendar/feeds/new/", views_feeds.feed_create, name="calendar-feed-create"),
     path("calendar/feeds/revoke/", views_feeds.feed_revoke, name="calendar-feed-revoke"),
     path("calendar/feeds/<str:key>.ics", views_feeds.feed, name="calendar-feed"),
+    # Participation (views_occurrence.py): the section, answers, attendance, closing; rules.
+    path(
+        "calendar/o/<str:occurrence_key>/people/",
+        views_occurrence.occurrence_participation,
+        name="occurrence-participation",
+    ),
+    path(
+        "calendar/o/<str:occurrence_key>/answer/",
+        views_occurrence.occurrence_answer,
+        name="occurrence-answer",
+    ),
+    path(
+        "calendar/o/<str:occurrence_key>/attendance/<int:membership_id>/",
+        views_occurrence.occurrence_attendance,
+        name="occurrence-attendance",
+    ),
+    path(
+        "calendar/o/<str:occurrence_key>/close/",
+        views_occurrence.occurrence_close,
+        name="occurrence-close",
+    ),
+    path(
+        "calendar/rules/<slug:community_slug>/",
+        views_occurrence.calendar_rules,
+        name="calendar-rules",
+    ),
 ]

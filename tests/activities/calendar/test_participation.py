@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
+from django.urls import reverse
 from django.utils import timezone
 
 from activities.calendar import participation, services
@@ -20,10 +21,10 @@ from activities.models import ActivityEvent, ActivityKind, EventSource
 from activities.tasks import close_attendance_task
 from analytics.models import MemberDay
 from analytics.rollups import rollups_refresh_touched
-from communities.models import Penalty, Rule, RuleKind
+from communities.models import Penalty, Role, Rule, RuleKind
 from members.models import MembershipStatus, PointsEntry, Violation
 from members.services import squad_create
-from tests.factories import CommunityFactory, MembershipFactory
+from tests.factories import CommunityFactory, MembershipFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -413,3 +414,184 @@ def test_another_organisations_member_cannot_answer(org_b, community):
     with pytest.raises(ValidationError):
         participation.rsvp(occurrence=occurrence, membership=outsider, response="going")
     assert not Participation.objects.exists()
+
+
+# --- The occurrence page's participation section --------------------------------------------
+
+
+def key_of(occurrence) -> str:
+    return f"{occurrence.entry_id}-{occurrence.original_start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def url(name, occurrence, *args):
+    return reverse(f"activities:{name}", args=[key_of(occurrence), *args])
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def moderator(org_a, community):
+    staff = StaffFactory(organization=org_a, role=Role.MODERATOR)
+    staff.communities.add(community)
+    return staff
+
+
+def test_the_section_lists_answers_waitlist_and_moved_up(client_for, operator_a, community):
+    a, b, c, d = members(community, 4)
+    occurrence = future(community, capacity=2)
+    for m in (a, b, c, d):
+        participation.rsvp(occurrence=occurrence, membership=m, response="going")
+    participation.rsvp(occurrence=occurrence, membership=a, response="declined")
+    html = client_for(operator_a).get(url("occurrence-participation", occurrence)).content.decode()
+    assert "4 invited" in html and "2 of 2 places taken" in html and "1 declined" in html
+    assert "moved up" in html
+    waitlist = html.split('data-testid="waitlist"')[1].split("</ol>")[0]
+    assert d.member.display_name in waitlist and c.member.display_name not in waitlist
+
+
+def test_staff_record_an_answer_given_in_chat(client_for, moderator, community):
+    member = MembershipFactory(community=community, member__display_name="王芳")
+    occurrence = future(community)
+    client = client_for(moderator)
+    response = client.post(
+        url("occurrence-answer", occurrence),
+        {"answer-membership": member.pk, "answer-response": "going"},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert "1 going" in response.content.decode()
+    assert Participation.objects.get(membership=member).response == "going"
+    # Someone who is not on the list: the form says so and nothing is written.
+    stranger = MembershipFactory(community=CommunityFactory(organization=community.organization))
+    response = client.post(
+        url("occurrence-answer", occurrence),
+        {"answer-membership": stranger.pk, "answer-response": "going"},
+        **HTMX,
+    )
+    assert "Choose someone invited" in response.content.decode()
+    assert not Participation.objects.filter(membership=stranger).exists()
+
+
+def test_ticking_re_renders_the_row_with_the_new_points_balance(client_for, moderator, community):
+    member = MembershipFactory(community=community)
+    CalendarRules.objects.create(community=community, attendance_rule=encouraged(community, 7))
+    occurrence = started(community)
+    client = client_for(moderator)
+    target = url("occurrence-attendance", occurrence, member.pk)
+    response = client.post(target, {"attended": "1"}, **HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<tr id="person-{member.pk}"')
+    assert f'data-testid="points-{member.pk}">7<' in html and "checked" in html
+    response = client.post(target, {}, **HTMX)  # unticked: the points stay (once earned)
+    assert f'data-testid="points-{member.pk}">7<' in response.content.decode()
+    assert "checked" not in response.content.decode()
+    assert not Participation.objects.get(membership=member).attended
+    client.post(target, {"attended": "1"}, **HTMX)
+    member.refresh_from_db()
+    assert member.points_balance == 7
+
+
+def test_ticking_before_the_start_says_why_and_writes_nothing(client_for, moderator, community):
+    member = MembershipFactory(community=community)
+    occurrence = future(community)
+    response = client_for(moderator).post(
+        url("occurrence-attendance", occurrence, member.pk), {"attended": "1"}, **HTMX
+    )
+    assert "has not started yet" in response.content.decode()
+    assert not Participation.objects.exists()
+
+
+def test_a_moderator_of_another_group_gets_404_and_a_manager_403(
+    client_for, org_a, community, manager_a
+):
+    member = MembershipFactory(community=community)
+    occurrence = started(community)
+    other = StaffFactory(organization=org_a, role=Role.MODERATOR)
+    other.communities.add(CommunityFactory(organization=org_a))
+    target = url("occurrence-attendance", occurrence, member.pk)
+    assert client_for(other).post(target, {"attended": "1"}).status_code == 404
+    assert client_for(other).get(url("occurrence-participation", occurrence)).status_code == 404
+    assert client_for(manager_a).post(target, {"attended": "1"}).status_code == 403
+    assert not Participation.objects.exists()
+
+
+def test_another_organisations_occurrence_is_a_404(client_for, operator_a, org_b):
+    theirs = CommunityFactory(organization=org_b)
+    member = MembershipFactory(community=theirs)
+    occurrence = started(theirs)
+    client = client_for(operator_a)
+    assert client.get(url("occurrence-participation", occurrence)).status_code == 404
+    assert client.post(url("occurrence-attendance", occurrence, member.pk)).status_code == 404
+    assert client.post(url("occurrence-close", occurrence)).status_code == 404
+    assert not Participation.objects.exists()
+
+
+def test_a_member_of_another_community_is_not_ticked_here(client_for, operator_a, org_a, community):
+    outsider = MembershipFactory(community=CommunityFactory(organization=org_a))
+    occurrence = started(community)
+    response = client_for(operator_a).post(
+        url("occurrence-attendance", occurrence, outsider.pk), {"attended": "1"}
+    )
+    assert response.status_code == 404
+    assert not Participation.objects.exists()
+
+
+def test_closing_shows_the_no_shows(client_for, moderator, community):
+    came, skipped = members(community, 2)
+    occurrence = ended(community)
+    going(occurrence, came, attended=True)
+    going(occurrence, skipped)
+    response = client_for(moderator).post(url("occurrence-close", occurrence), **HTMX)
+    html = response.content.decode()
+    assert "1 no-show." in html and "no-show</span>" in html
+    assert "Close attendance</button>" not in html
+    assert Participation.objects.get(membership=skipped).no_show
+
+
+@pytest.mark.parametrize("count", [3, 15])
+def test_the_section_in_pinned_queries(
+    count, client_for, operator_a, community, django_assert_num_queries
+):
+    people = members(community, count)
+    CalendarRules.objects.create(community=community, attendance_rule=encouraged(community))
+    occurrence = started(community, capacity=2)
+    for m in people:
+        participation.rsvp(occurrence=occurrence, membership=m, response="going")
+    participation.attendance_set(occurrence=occurrence, membership=people[0], attended=True)
+    client = client_for(operator_a)
+    # session, user, staff, entry (resolver), occurrence row, visible communities, people,
+    # their rows, the entry's communities
+    with django_assert_num_queries(9):
+        response = client.get(url("occurrence-participation", occurrence))
+    assert response.content.decode().count('data-testid="attended-') == count
+
+
+# --- Calendar rules ------------------------------------------------------------------------
+
+
+def test_calendar_rules_page_saves_both_halves(client_for, operator_a, community):
+    attend, skip = encouraged(community), forbidden(community)
+    client = client_for(operator_a)
+    target = reverse("activities:calendar-rules", args=[community.slug])
+    assert client.get(target).status_code == 200
+    response = client.post(
+        target, {"attendance_rule": attend.pk, "no_show_limit": 3, "no_show_rule": skip.pk}
+    )
+    assert response.status_code == 302
+    rules = CalendarRules.objects.get(community=community)
+    assert (rules.attendance_rule, rules.no_show_limit, rules.no_show_rule) == (attend, 3, skip)
+
+
+def test_calendar_rules_refuse_half_a_no_show_rule_and_other_communities_rules(
+    client_for, operator_a, org_a, community, moderator
+):
+    other_rule = encouraged(CommunityFactory(organization=org_a))
+    client = client_for(operator_a)
+    target = reverse("activities:calendar-rules", args=[community.slug])
+    response = client.post(target, {"no_show_limit": 2})
+    assert "Choose the rule that no-shows break." in response.content.decode()
+    response = client.post(target, {"attendance_rule": other_rule.pk})
+    assert response.status_code == 200 and response.context["form"].errors["attendance_rule"]
+    assert not CalendarRules.objects.exists()
+    assert client_for(moderator).get(target).status_code == 403
