@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
-from analytics.metrics import ActivityPoint, LifecycleWeek, Retention
+from analytics.metrics import ActionPoint, ActivityPoint, LifecycleWeek, Retention
 from communities.charts import figure_dict
 
 GREEN = "#00895a"
@@ -262,6 +262,53 @@ def pyramid_over_time_figure(*, series: dict) -> dict:
         bargap=0.6,
         xaxis={"type": "category", "title": {"text": _("Day")}, "nticks": 12},
         yaxis={"title": {"text": _("Members")}, "rangemode": "tozero"},
+    )
+
+
+def action_figure(*, points: list[ActionPoint]) -> dict:
+    """The action index of each day (its trailing 30 days) as a line in percent on the right
+    axis, the calls to action behind it as bars. Days without any call leave a gap."""
+    labels = [point.day.isoformat() for point in points]
+    index_name = _("Action index")
+    calls_name = _("Calls to action, last 30 days")
+    figure = go.Figure()
+    figure.add_trace(
+        go.Bar(
+            x=labels,
+            y=[point.calls for point in points],
+            name=calls_name,
+            marker_color="#d3eedf",
+            hovertemplate=_hover(),
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=labels,
+            y=[
+                None if point.action_index is None else round(point.action_index * 100, 1)
+                for point in points
+            ],
+            name=index_name,
+            mode="lines+markers" if len(points) <= 60 else "lines",
+            line={"color": BLUE, "width": 2},
+            connectgaps=False,
+            yaxis="y2",
+            hovertemplate=_hover("%{y}%"),
+        )
+    )
+    return _layout(
+        figure,
+        title=_("Action power over time"),
+        xaxis={"type": "category", "title": {"text": _("Day")}, "nticks": 12},
+        yaxis={"title": {"text": calls_name}, "rangemode": "tozero", "tickformat": ",d"},
+        yaxis2={
+            "title": {"text": index_name},
+            "overlaying": "y",
+            "side": "right",
+            "ticksuffix": "%",
+            "range": [0, 105],
+            "showgrid": False,
+        },
     )
 
 

@@ -21,7 +21,7 @@ from communities.permissions import communities_for
 # --- Overview ------------------------------------------------------------------------------
 
 STAGE_ORDER = list(metrics.STAGES)  # budding, growth, active, decline, dormant
-OVERVIEW_SORTS = ("name", "stage", "members", "wau", "mainstream", "action")
+OVERVIEW_SORTS = ("name", "stage", "members", "wau", "mainstream", "action", "value")
 DEFAULT_OVERVIEW_SORT = "name"
 
 
@@ -84,6 +84,9 @@ def _sort_key(sort: str):
         if field == "action":
             index = row.action.action_index
             return index if index is not None else -1.0
+        if field == "value":
+            value = row.action.community_value
+            return value if value is not None else -1.0
         return row.community.name.casefold()
 
     return key

@@ -1,7 +1,8 @@
 """One community's analytics: core indicators, stage, charts, drill-down, CSV per chart.
 
 Everything reads the rollups through the query units of ``analytics.metrics`` (and, for
-the drill-down, ``MemberDay`` + ``Membership``), never ``ActivityEvent``: the page costs
+the drill-down, ``MemberDay`` + ``Membership``), never ``ActivityEvent``; action power reads
+the calendar's closed occurrences and challenges (``metrics.action_report``). The page costs
 the same number of queries whatever the size of the group or of the range.
 """
 
@@ -26,8 +27,12 @@ from django.views.decorators.vary import vary_on_headers
 from analytics import figures_community as figures
 from analytics.forms import DrilldownForm, RangeForm, TagMembersForm
 from analytics.metrics import (
+    ACTION_WINDOW_DAYS,
     LIFECYCLE_GROUPS,
+    ActionReport,
+    CallToAction,
     Indicators,
+    action_report,
     activity_series,
     health,
     indicators,
@@ -178,6 +183,51 @@ def lifecycle_rows(weeks, link: Callable[[dict], str]) -> list[dict]:
     ]
 
 
+# --- Action power -----------------------------------------------------------------------------
+
+
+def call_kind_label(kind: str) -> str:
+    return {"occurrence": _("Event"), "challenge_day": _("Challenge day")}[kind]
+
+
+def value_text(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def call_rows(calls: list[CallToAction]) -> list[dict]:
+    return [
+        {
+            "day": call.day,
+            "kind": call.kind,
+            "kind_label": call_kind_label(call.kind),
+            "title": call.title,
+            "participants": call.participants,
+            "invited": call.invited,
+            "ratio": IndicatorRow.show(call.ratio, "share"),
+        }
+        for call in reversed(calls)  # the latest first
+    ]
+
+
+def action_context(report: ActionReport) -> dict:
+    power = report.power
+    completion = power.check_in_completion
+    return {
+        "action": power,
+        "action_window_start": power.day - timedelta(days=ACTION_WINDOW_DAYS - 1),
+        "action_index_text": IndicatorRow.show(power.action_index, "share"),
+        "community_value_text": value_text(power.community_value),
+        "completion": completion,
+        "check_in_text": IndicatorRow.show(completion.rate, "share"),
+        "action_chart": figures.action_figure(points=report.trend),
+        "action_calls": call_rows(report.calls),
+        "action_trend_rows": [
+            (point.day, point.calls, IndicatorRow.show(point.action_index, "share"))
+            for point in report.trend
+        ],
+    }
+
+
 def _page_context(request: HtmxHttpRequest, community: Community, form: RangeForm) -> dict:
     context = {
         "nav": "analytics",
@@ -204,6 +254,8 @@ def _page_context(request: HtmxHttpRequest, community: Community, form: RangeFor
     cohorts = retention(communities=[community], end=end)
     weeks = lifecycle(communities=[community], start=start, end=end)
     tiers = pyramid_series(community=community, start=start, end=end)
+    report = action_report(community=community, start=start, end=end, members=now.members)
+    context.update(action_context(report))
     context.update(
         {
             "range_query": urlencode(range_query),
@@ -490,6 +542,30 @@ def _indicator_rows(community: Community, form: RangeForm) -> Iterable[list]:
         ),
     ):
         yield [key, day, _csv_number(value), "", ""]
+    power = action_report(community=community, start=form.end, end=form.end).power
+    for key, value in (
+        ("action_index", power.action_index),
+        ("calls_to_action_last_30_days", power.calls),
+        ("community_value", power.community_value),
+        ("check_in_completion", power.check_in_completion.rate),
+    ):
+        yield [key, day, _csv_number(value), "", ""]
+
+
+def _action_rows(community: Community, form: RangeForm) -> Iterable[list]:
+    yield ["day", "calls_last_30_days", "action_index"]
+    report = action_report(community=community, start=form.start, end=form.end)
+    for point in report.trend:
+        yield [point.day.isoformat(), point.calls, _csv_number(point.action_index)]
+
+
+def _calls_rows(community: Community, form: RangeForm) -> Iterable[list]:
+    """The calls to action behind the index on the range's last day."""
+    yield ["day", "kind", "title", "community", "participants", "invited", "ratio"]
+    report = action_report(community=community, start=form.end, end=form.end)
+    for call in report.calls:
+        yield [call.day.isoformat(), call.kind, call.title, community.slug, call.participants,
+               call.invited, _csv_number(call.ratio)]  # fmt: skip
 
 
 def _csv_number(value):
@@ -504,6 +580,8 @@ CHART_ROWS: dict[str, Callable[[Community, RangeForm], Iterable[list]]] = {
     "lifecycle": _lifecycle_rows,
     "pyramid": _pyramid_rows,
     "indicators": _indicator_rows,
+    "action": _action_rows,
+    "calls": _calls_rows,
 }
 
 

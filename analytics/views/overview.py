@@ -30,11 +30,13 @@ COLUMNS = [
     ("wau", gettext_lazy("WAU")),
     ("", gettext_lazy("Trend (13 weeks)")),
     ("mainstream", gettext_lazy("Mainstream share")),
+    ("action", gettext_lazy("Action index")),
+    ("value", gettext_lazy("Community value")),
     ("", gettext_lazy("Silence")),
     ("", gettext_lazy("Activation")),
 ]
 # Numbers read best largest first: their first click sorts descending.
-DESCENDING_FIRST = {"members", "wau", "mainstream"}
+DESCENDING_FIRST = {"members", "wau", "mainstream", "action", "value"}
 
 
 @dataclass(frozen=True)
@@ -65,12 +67,19 @@ def percent(share: float | None) -> int | None:
     return None if share is None else round(share * 100)
 
 
+def value_text(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
 def _table_row(row: selectors.OverviewRow) -> dict:
     values = row.health.sparkline
     return {
         "community": row.community,
         "health": row.health,
         "mainstream_percent": percent(row.health.mainstream_share),
+        "action": row.action,
+        "action_percent": percent(row.action.action_index),
+        "value_text": value_text(row.action.community_value),
         "sparkline_points": sparkline_points(
             values, width=SPARKLINE_WIDTH, height=SPARKLINE_HEIGHT
         ),
@@ -143,6 +152,7 @@ CSV_HEADER = [
     "community", "slug", "programme", "platform", "stage", "members", "wau",
     "mainstream_share_percent", "events_last_28_days", "events_previous_28_days",
     "silent", "activation", "last_activity_at",
+    "action_index", "community_value", "check_in_completion",
 ]  # fmt: skip
 
 
@@ -172,6 +182,14 @@ def overview_csv(request: HtmxHttpRequest):
                 "yes" if health.silent else "no",
                 health.activation_status,
                 health.last_activity_at.isoformat() if health.last_activity_at else "",
+                *_numbers(row.action),
             ]
         )
     return response
+
+
+def _numbers(action) -> list:
+    """Action index, community value, check-in completion: ratios as the API writes them
+    (the metrics' own figures), empty when there is none."""
+    values = (action.action_index, action.community_value, action.check_in_completion.rate)
+    return ["" if value is None else value for value in values]

@@ -1,4 +1,5 @@
-"""The portfolio: communities side by side on retention, stickiness and mainstream share."""
+"""The portfolio: communities side by side on retention, stickiness, mainstream share and
+action power."""
 
 from django.shortcuts import render
 from django.utils import timezone
@@ -23,6 +24,9 @@ CSV_HEADER = [
     "retention_week_4_percent",
     "stickiness_percent",
     "mainstream_share_percent",
+    "action_index",
+    "community_value",
+    "check_in_completion",
 ]
 
 
@@ -46,6 +50,11 @@ def portfolio(request: HtmxHttpRequest):
             "retention": _percent(row.retention_week_4),
             "stickiness": _percent(row.stickiness),
             "mainstream": _percent(row.mainstream_share),
+            "action": _percent(row.action.action_index),
+            "value": None
+            if row.action.community_value is None
+            else f"{row.action.community_value:.1f}",
+            "check_in": _percent(row.action.check_in_completion.rate),
         }
         for row in rows
     ]
@@ -55,6 +64,7 @@ def portfolio(request: HtmxHttpRequest):
             (_("Week-4 retention"), [row.retention_week_4 for row in rows]),
             (_("Stickiness (DAU/MAU)"), [row.stickiness for row in rows]),
             (_("Mainstream share"), [row.mainstream_share for row in rows]),
+            (_("Action index"), [row.action.action_index for row in rows]),
         ],
         title=_("Communities compared"),
     )
@@ -92,6 +102,7 @@ def portfolio_csv(request: HtmxHttpRequest):
                 row.today.isoformat(),
                 row.members,
                 *("" if v is None else v for v in map(_percent, _shares(row))),
+                *("" if v is None else v for v in _action(row)),
             ]
         )
     return response
@@ -99,3 +110,9 @@ def portfolio_csv(request: HtmxHttpRequest):
 
 def _shares(row: selectors.PortfolioRow) -> list[float | None]:
     return [row.retention_week_4, row.stickiness, row.mainstream_share]
+
+
+def _action(row: selectors.PortfolioRow) -> list[float | None]:
+    """As the API writes them: the index and the completion as ratios, the value as is."""
+    action = row.action
+    return [action.action_index, action.community_value, action.check_in_completion.rate]

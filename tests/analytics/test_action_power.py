@@ -13,12 +13,18 @@ Action index = mean(0.75, 0.5, 1.0, 0.5) = 0.6875; community value = members × 
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from activities.calendar.models import (
     Challenge,
@@ -30,8 +36,9 @@ from activities.calendar.models import (
     Participation,
 )
 from activities.calendar.services import entry_create
-from analytics import metrics
+from analytics import metrics, openapi
 from analytics.rollups import rollups_refresh
+from communities.tokens import api_token_create
 from members.models import MembershipStatus
 from tests.factories import CommunityFactory, MembershipFactory
 
@@ -336,3 +343,279 @@ def test_units_cost_a_fixed_number_of_queries(org_a):
     with CaptureQueriesContext(connection) as completion:
         metrics.check_in_completion(communities=communities)
     assert (len(calls), len(trend), len(completion)) == (2, 2, 1)
+
+
+# --- Shown: the community page, the overview, the portfolio --------------------------------
+
+
+def page(client, community, **params):
+    url = reverse("analytics:community", args=[community.slug])
+    return client.get(url, params)
+
+
+def test_community_page_card_trend_and_calls(client_for, manager_a, reading):
+    d = day_asked(reading)
+    response = page(client_for(manager_a), reading, to=d.isoformat())
+    assert response.status_code == 200
+    html = response.content.decode()
+    card = html[html.index('data-testid="action-power"') :]
+    card = card[: card.index("</article>")]
+    assert 'data-figure="action_index">68.8%' in card
+    assert 'data-figure="community_value">5.5' in card
+    assert "(8 members × 68.8%)" in card
+    assert "(mean of 4 calls to action)" in card
+    assert 'data-chart="action-chart"' in html
+    figure = json.loads(
+        html.split('<script id="action-chart" type="application/json">')[1].split("</script>")[0]
+    )
+    index_line = figure["data"][1]
+    assert index_line["x"][-1] == d.isoformat() and index_line["y"][-1] == 68.8
+    # The calls behind the index, the latest first; titles escaped as user text.
+    table = html[html.index('data-testid="calls-table"') :]
+    table = table[: table.index("</table>")]
+    rows = [
+        [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr data-kind=[^>]*>(.*?)</tr>", table, re.S)
+    ]
+    assert rows == [
+        [(d - timedelta(days=2)).isoformat(), "打卡", "Challenge day", "1", "2", "50.0%"],
+        [(d - timedelta(days=3)).isoformat(), "打卡", "Challenge day", "2", "2", "100.0%"],
+        [(d - timedelta(days=5)).isoformat(), "Topic night", "Event", "1", "2", "50.0%"],
+        [(d - timedelta(days=10)).isoformat(), "读书分享", "Event", "3", "4", "75.0%"],
+    ]
+    assert "Long ago" not in table
+
+
+def test_no_calls_shows_a_dash_never_zero(client_for, manager_a, org_a):
+    quiet = CommunityFactory(organization=org_a, slug="quiet")
+    html = page(client_for(manager_a), quiet).content.decode()
+    card = html[html.index('data-testid="action-power"') :]
+    card = card[: card.index("</article>")]
+    assert 'data-figure="action_index">—' in card
+    assert 'data-figure="community_value">—' in card
+    assert 'data-figure="check_in_completion">—' in card
+    assert "No calls to action in these 30 days" in html
+
+
+def test_titles_are_escaped(client_for, manager_a, org_a):
+    community = CommunityFactory(organization=org_a, slug="hostile")
+    (person,) = memberships(community, 1)
+    closed_occurrence(
+        [community], day_asked(community), "<script>alert(1)</script>", [(person, True)]
+    )
+    html = page(client_for(manager_a), community).content.decode()
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_page_in_chinese(client_for, manager_a, reading):
+    client = client_for(manager_a)
+    response = client.get(
+        reverse("analytics:community", args=[reading.slug]),
+        {"to": day_asked(reading).isoformat()},
+        headers={"accept-language": "zh-hans"},
+    )
+    html = response.content.decode()
+    assert "一致行动力" in html and "行动力指数" in html and "社群价值" in html
+    assert "（8 名成员 × 68.8%）" in html and "（4 次行动号召的平均值）" in html
+    assert "打卡日" in html and "Challenge day" not in html
+
+
+def test_page_query_count_does_not_grow_with_calls(
+    client_for, manager_a, reading, org_a, django_assert_num_queries
+):
+    from tests.analytics.test_community_page import PAGE_QUERIES
+
+    client = client_for(manager_a)
+    page(client, reading)  # warm the session
+    with django_assert_num_queries(PAGE_QUERIES):
+        page(client, reading)
+    people = memberships(reading, 20)
+    for n in range(15):
+        closed_occurrence(
+            [reading], day_asked(reading) - timedelta(days=n), f"More {n}",
+            [(p, n % 2 == 0) for p in people],
+        )  # fmt: skip
+    with django_assert_num_queries(PAGE_QUERIES):
+        response = page(client, reading)
+    assert len(response.context["action_calls"]) == 19
+
+
+def test_overview_column_sorts(client_for, operator_a, org_a, reading):
+    CommunityFactory(organization=org_a, slug="quiet", name="Aaa quiet")
+    other = CommunityFactory(organization=org_a, slug="other", name="Bbb other")
+    (person,) = memberships(other, 1)
+    closed_occurrence([other], day_asked(other), "One", [(person, False)])
+    client = client_for(operator_a)
+    html = client.get(reverse("overview"), {"sort": "-action"}).content.decode()
+    order = re.findall(r'<tr data-community="([^"]+)"', html)
+    # 68.8 %, then 0 % (a real zero: one call, nobody came), then no index at all.
+    assert order == ["reading", "other", "quiet"]
+    cells = dict(
+        re.findall(
+            r'<tr data-community="([^"]+)">.*?data-figure="action_index">([^<]*)<', html, re.S
+        )
+    )
+    assert cells == {"reading": "69%", "other": "0%", "quiet": "—"}
+    assert 'data-sort="action"' in html and 'data-sort="value"' in html
+    html = client.get(reverse("overview"), {"sort": "action"}).content.decode()
+    assert re.findall(r'<tr data-community="([^"]+)"', html) == ["quiet", "other", "reading"]
+
+
+def test_portfolio_overview_csv_and_api_give_the_same_figures(
+    client, client_for, manager_a, reading
+):
+    from tests.analytics.test_portfolio import table_rows
+
+    today = reading.local_today()
+    power = metrics.action_power(communities=[reading])[reading.pk]
+    assert power.action_index == INDEX  # nothing of the data is today
+    html = client_for(manager_a).get(reverse("analytics:home")).content.decode()
+    assert table_rows(html)["reading"][-3:] == ["68.8%", "5.5", "—"]
+    text = client_for(manager_a).get(reverse("analytics:portfolio-csv")).content.decode()
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    assert rows[0][-3:] == ["action_index", "community_value", "check_in_completion"]
+    assert rows[1][-3:] == ["0.6875", "5.5", ""]
+    text = client_for(manager_a).get(reverse("overview-csv")).content.decode()
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    assert dict(zip(rows[0], rows[1], strict=True))["action_index"] == "0.6875"
+    key = api_token_create(staff=manager_a, name="t")[1]
+    headers = {"authorization": f"Bearer {key}"}
+    (row,) = client.get(reverse("api:portfolio"), headers=headers).json()["communities"]
+    assert (row["day"], row["action_index"], row["community_value"]) == (
+        today.isoformat(), 0.6875, 5.5,
+    )  # fmt: skip
+    assert row["check_in_completion"] is None
+    (row,) = client.get(reverse("api:communities"), headers=headers).json()["communities"]
+    assert (row["action_index"], row["community_value"]) == (0.6875, 5.5)
+
+
+# --- API, CSV, export_metrics, OpenAPI, docs ------------------------------------------------
+
+
+def test_api_csv_and_export_metrics_agree(client, manager_a, reading):
+    d = day_asked(reading)
+    params = {"from": (d - timedelta(days=9)).isoformat(), "to": d.isoformat()}
+    key = api_token_create(staff=manager_a, name="t")[1]
+    headers = {"authorization": f"Bearer {key}"}
+    url = reverse("api:metrics", kwargs={"community_slug": "reading"})
+    section = client.get(url, params, headers=headers).json()["action_power"]
+    assert {k: v for k, v in section.items() if k not in ("action_trend", "calls_to_action")} == {
+        "day": d.isoformat(),
+        "window_days": 30,
+        "members": MEMBERS,
+        "calls": 4,
+        "action_index": 0.6875,
+        "community_value": 5.5,
+        "check_in_completion": None,
+        "running_challenges": 0,
+        "challenge_participants": 0,
+        "days_elapsed": 0,
+        "check_ins": 0,
+        "expected_check_ins": 0,
+    }
+    assert len(section["action_trend"]) == 10
+    assert section["action_trend"][-1] == {"day": d.isoformat(), "calls": 4, "action_index": 0.6875}
+    assert [c["ratio"] for c in section["calls_to_action"]] == [0.75, 0.5, 1.0, 0.5]
+    assert section["calls_to_action"][0] == {
+        "day": (d - timedelta(days=10)).isoformat(),
+        "kind": "occurrence",
+        "title": "读书分享",
+        "participants": 3,
+        "invited": 4,
+        "ratio": 0.75,
+    }
+
+    out = io.StringIO()
+    call_command("export_metrics", "--community", "reading", "--from", params["from"],
+                 "--to", params["to"], stdout=out)  # fmt: skip
+    assert json.loads(out.getvalue())["action_power"] == section
+
+    def api_csv(metric):
+        csv_url = reverse("api:metric-csv", kwargs={"community_slug": "reading", "metric": metric})
+        response = client.get(csv_url, params, headers=headers)
+        assert response.status_code == 200
+        return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+    def export_csv(metric):
+        out = io.StringIO()
+        call_command(
+            "export_metrics", "--community", "reading", "--from", params["from"],
+            "--to", params["to"], "--format", "csv", "--metric", metric, stdout=out,
+        )  # fmt: skip
+        return list(csv.reader(io.StringIO(out.getvalue())))
+
+    trend = api_csv("action_power")
+    assert trend[0] == ["day", "calls", "action_index"]
+    assert trend[-1] == [d.isoformat(), "4", "0.6875"]
+    assert trend == export_csv("action_power")
+    calls = api_csv("calls_to_action")
+    assert calls[0] == ["day", "kind", "title", "participants", "invited", "ratio"]
+    assert [row[-1] for row in calls[1:]] == ["0.75", "0.5", "1.0", "0.5"]
+    assert calls == export_csv("calls_to_action")
+
+
+def test_page_csv_downloads(client_for, manager_a, reading):
+    d = day_asked(reading)
+    client = client_for(manager_a)
+
+    def rows(chart):
+        url = reverse("analytics:chart-csv", args=[reading.slug, chart])
+        response = client.get(url, {"from": (d - timedelta(days=9)).isoformat(), "to": d})
+        assert response.status_code == 200
+        return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+    trend = rows("action")
+    assert trend[0] == ["day", "calls_last_30_days", "action_index"]
+    assert trend[-1] == [d.isoformat(), "4", "0.6875"] and len(trend) == 11
+    calls = rows("calls")
+    assert calls[0] == ["day", "kind", "title", "community", "participants", "invited", "ratio"]
+    assert calls[1] == [(d - timedelta(days=10)).isoformat(), "occurrence", "读书分享", "reading",
+                        "3", "4", "0.75"]  # fmt: skip
+    assert len(calls) == 5
+    indicators = {row[0]: row[2] for row in rows("indicators")[1:]}
+    assert (indicators["action_index"], indicators["community_value"]) == ("0.6875", "5.5")
+    assert indicators["calls_to_action_last_30_days"] == "4"
+    assert indicators["check_in_completion"] == ""
+
+
+def test_csv_titles_cannot_be_formulas(client, manager_a, org_a):
+    community = CommunityFactory(organization=org_a, slug="formula")
+    (person,) = memberships(community, 1)
+    closed_occurrence([community], day_asked(community), "=HYPERLINK(1)", [(person, True)])
+    key = api_token_create(staff=manager_a, name="t")[1]
+    url = reverse(
+        "api:metric-csv", kwargs={"community_slug": "formula", "metric": "calls_to_action"}
+    )
+    text = client.get(url, headers={"authorization": f"Bearer {key}"}).content.decode("utf-8-sig")
+    assert "'=HYPERLINK(1)" in text
+
+
+def test_openapi_describes_action_power():
+    schemas = openapi.document()["components"]["schemas"]
+    assert schemas["CommunityMetrics"]["properties"]["action_power"] == {
+        "$ref": "#/components/schemas/ActionPower"
+    }
+    power = schemas["ActionPower"]["properties"]
+    for name in ("action_index", "community_value", "check_in_completion"):
+        assert power[name]["description"]
+        assert schemas["PortfolioRow"]["properties"][name] == power[name]
+        assert schemas["CommunitySummary"]["properties"][name] == power[name]
+    assert "30 local days" in power["action_index"]["description"]
+    assert schemas["CallToAction"]["properties"]["kind"]["enum"] == ["occurrence", "challenge_day"]
+    metric = openapi.document()["components"]["parameters"]["metric"]
+    assert {"action_power", "calls_to_action"} <= set(metric["schema"]["enum"])
+
+
+def test_docs_define_action_power():
+    from tests.analytics.test_docs import DOC, documented
+
+    names = documented()
+    for name in (
+        "action_power", "action_index", "community_value", "check_in_completion",
+        "calls_to_action", "action_trend", "ratio", "invited", "participants",
+    ):  # fmt: skip
+        assert name in names
+    text = " ".join(DOC.read_text().split())
+    assert "## Action power (一致行动力)" in text
+    assert "whose daily deadline" in text and "never 0" in text

@@ -119,10 +119,13 @@ def test_page_shows_indicators_stage_and_every_chart(client_for, manager_a, scen
         "retention-curve-chart",
         "lifecycle-chart",
         "pyramid-over-time-chart",
+        "action-chart",
     ):
         assert f'data-chart="{chart}"' in html
         assert f'<script id="{chart}" type="application/json">' in html
-    assert html.count('<details class="table-view">') == 4
+    # One table per chart, and action power's calls behind its index.
+    assert html.count('<details class="table-view">') == 5
+    assert html.count('<details class="table-view calls-view">') == 1
     rows = {row.key: row for row in response.context["indicators"]}
     assert rows["members"].value == 4
     joined = [weeks[0], weeks[0], weeks[1], weeks[2]]  # first messages, on Tuesdays
@@ -469,8 +472,10 @@ def test_csv_links_only_for_staff_who_may_export(client_for, manager_a, operator
 # --- Query counts -----------------------------------------------------------------------------
 
 # Session, user, staff, community; 4 for the indicators (end day and 30 days before), 2 for
-# the stage (days, pulse), 1 each for activity, retention, lifecycle and the pyramid.
-PAGE_QUERIES = 14
+# the stage (days, pulse), 1 each for activity, retention, lifecycle and the pyramid; + 2
+# for action power (closed occurrences' invited, challenges with their check-ins:
+# metrics.action_report, members from the indicators).
+PAGE_QUERIES = 16
 # Session, user, staff, community, then one query for the members behind the bar.
 DRILLDOWN_QUERIES = 5
 

@@ -68,14 +68,16 @@ def test_page_shows_chart_and_table(org_a, client_for, manager_a):
             r'<script id="portfolio-chart" type="application/json">(.*?)</script>', html, re.S
         ).group(1)
     )
-    assert [trace["type"] for trace in figure["data"]] == ["bar"] * 3
+    # Week-4 retention, stickiness, mainstream share, action index.
+    assert [trace["type"] for trace in figure["data"]] == ["bar"] * 4
     assert figure["layout"]["barmode"] == "group"
     retention = figure["data"][0]
     assert retention["x"] == ["Empty", "读书会"]
     assert retention["y"] == [None, pytest.approx(66.7)]
     rows = table_rows(html)
     assert rows["reading"][3] == "66.7%"
-    assert rows["empty"][3:] == ["—", "—", "—"]
+    # Nothing measured: a dash in every column (action power too: no calls, never 0).
+    assert rows["empty"][3:] == ["—"] * 6
     assert '<details class="table-view">' in html
 
 
@@ -118,6 +120,9 @@ def test_csv_download(org_a, client_for, manager_a):
         "retention_week_4_percent",
         "stickiness_percent",
         "mainstream_share_percent",
+        "action_index",
+        "community_value",
+        "check_in_completion",
     ]
     by_slug = {row[1]: row for row in rows[1:]}
     assert by_slug["formula"][0] == '\'=HYPERLINK("http://x")'
@@ -125,7 +130,7 @@ def test_csv_download(org_a, client_for, manager_a):
     assert by_slug["formula"][5] == "6"
     assert by_slug["formula"][6] == "66.7"
     assert by_slug["reading"][:3] == ["读书会", "reading", "'@programme"]
-    assert by_slug["reading"][6:] == ["", "", ""]
+    assert by_slug["reading"][6:] == ["", "", "", "", "", ""]
 
 
 def test_permissions(
