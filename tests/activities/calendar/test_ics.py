@@ -541,3 +541,14 @@ def test_the_community_page_link_preselects_the_community(client_for, owner_a, m
     # A moderator makes no community feed: nothing to preselect.
     html = client_for(moderator_a).get(f"{url}?community={berlin.slug}").content.decode()
     assert f'value="{berlin.pk}"' not in html
+
+
+def test_categories_are_the_kind_in_the_organisations_language(berlin, owner_a):
+    make_entry(berlin, kind="meetup")
+    _feed, url = new_feed(owner_a, berlin)
+    berlin.organization.language = "zh-hans"
+    berlin.organization.save()
+    assert "CATEGORIES:线下聚会" in fetch(url).content.decode()
+    berlin.organization.language = "en"
+    berlin.organization.save()
+    assert "CATEGORIES:Offline meetup" in fetch(url).content.decode()
