@@ -36,6 +36,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from dateutil import parser as dateutil_parser
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from icalendar import Calendar, Event, Timezone, vDuration, vRecur
@@ -128,10 +129,9 @@ def _until_in_utc(text: str, zone: ZoneInfo) -> str:
     for part in text.split(";"):
         name, _sep, value = part.partition("=")
         if name.upper() == "UNTIL":
-            value = value.rstrip("Zz")
-            pattern = "%Y%m%d" if len(value) == 8 else "%Y%m%dT%H%M%S"
-            local = datetime.strptime(value, pattern).replace(tzinfo=zone)
-            value = f"{local.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+            # Read as dateutil's rrulestr reads it (normalize() drops a "Z"), then placed.
+            local = dateutil_parser.parse(value.rstrip("Zz"), ignoretz=True)
+            value = f"{local.replace(tzinfo=zone).astimezone(UTC):%Y%m%dT%H%M%SZ}"
         parts.append(f"{name}={value}")
     return ";".join(parts)
 
