@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from activities.calendar import recurrence
-from activities.calendar.models import CalendarEntry, Occurrence
+from activities.calendar.models import CalendarEntry, Challenge, Occurrence
 from activities.calendar.services import shape
 from activities.models import ImportRun
 from communities.models import Staff
@@ -65,8 +65,19 @@ def get_occurrence_or_404(staff: Staff, occurrence_key: str) -> OccurrenceRef:
     return OccurrenceRef(entry, original_start)
 
 
+def get_challenge_or_404(staff: Staff, challenge_id: int) -> Challenge:
+    """A check-in challenge of a community the staff may see."""
+    return get_object_or_404(
+        Challenge.objects.filter(community__in=communities_for(staff)).select_related(
+            "community__organization", "entry", "reward_rule"
+        ),
+        pk=challenge_id,
+    )
+
+
 RESOLVERS = {
     "import_id": ("import_run", get_import_or_404),
     "entry_id": ("entry", get_entry_or_404),
     "occurrence_key": ("occurrence", get_occurrence_or_404),
+    "challenge_id": ("challenge", get_challenge_or_404),
 }

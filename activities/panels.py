@@ -38,7 +38,12 @@ def entry_form_panel(request: HttpRequest, membership: Membership) -> dict | Non
     return {"membership": membership, "form": ActivityEntryForm(prefix=f"a{membership.pk}")}
 
 
+def challenges_url(request: HttpRequest, community: Community) -> str:
+    return reverse("activities:challenge-list", kwargs={"community_slug": community.slug})
+
+
 register_link(Link(key="activities.imports", label=_("Import chat history"), url=imports_url))
+register_link(Link(key="activities.challenges", label=_("Check-in challenges"), url=challenges_url))
 register_panel(
     Panel(
         key="activities.webhook",

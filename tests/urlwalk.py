@@ -91,6 +91,7 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
         "token": lambda: "a1b2c3-0123456789abcdef",  # also an unknown invitation's link
         "staff_id": lambda: staff_of(community).pk,
         "invitation_id": lambda: invitation_of(community).pk,
+        "challenge_id": lambda: challenge_of(community).pk,
         "key": lambda: "cal_unknown-feed-key",  # a calendar feed's key that names no feed
         "entry_id": lambda: entry_of(community).pk,
         "occurrence_key": lambda: occurrence_key_of(community),
@@ -101,6 +102,28 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
             pytest.fail(f"Add a sample value for URL parameter {kwarg!r} to tests/urlwalk.py.")
         kwargs[kwarg] = sample[kwarg]()
     return kwargs
+
+
+def challenge_of(community: Community):
+    """A running check-in challenge of the community, with one participant."""
+    from activities.calendar.challenges import challenge_create, participant_add
+    from activities.calendar.models import Challenge
+
+    challenge = Challenge.objects.filter(community=community).first()
+    if challenge is None:
+        today = timezone.localdate()
+        challenge = challenge_create(
+            community=community,
+            data={
+                "title": f"{community.name} 打卡",
+                "start_date": today - timedelta(days=1),
+                "days": 5,
+                "deadline": time(23, 0),
+                "keyword": "#打卡",
+            },
+        )
+        participant_add(challenge=challenge, membership=membership_of(community))
+    return challenge
 
 
 def programme_of(community: Community) -> Programme:

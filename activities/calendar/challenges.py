@@ -578,7 +578,7 @@ def board(challenge: Challenge, now: datetime | None = None) -> Board:
     today = today_of(challenge, now)
     closed = closed_days(challenge, now)
     participants = list(
-        challenge.participants.select_related("membership__member").order_by(
+        challenge.participants.select_related("membership__member", "deposit_held").order_by(
             "membership__member__display_name", "pk"
         )
     )

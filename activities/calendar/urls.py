@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from activities.calendar import views, views_feeds, views_occurrence
+from activities.calendar import views, views_challenges, views_feeds, views_occurrence
 
 urlpatterns = [
     path("calendar/", views.month, name="calendar"),
@@ -36,5 +36,41 @@ urlpatterns = [
         "calendar/rules/<slug:community_slug>/",
         views_occurrence.calendar_rules,
         name="calendar-rules",
+    ),
+    # Check-in challenges (views_challenges.py): a community's list and form, the page.
+    path(
+        "calendar/challenges/of/<slug:community_slug>/",
+        views_challenges.challenge_list,
+        name="challenge-list",
+    ),
+    path(
+        "calendar/challenges/of/<slug:community_slug>/new/",
+        views_challenges.challenge_create,
+        name="challenge-create",
+    ),
+    path(
+        "calendar/challenges/<int:challenge_id>/",
+        views_challenges.challenge_page,
+        name="challenge",
+    ),
+    path(
+        "calendar/challenges/<int:challenge_id>/check-in/",
+        views_challenges.challenge_check_in,
+        name="challenge-check-in",
+    ),
+    path(
+        "calendar/challenges/<int:challenge_id>/participants/",
+        views_challenges.challenge_participants_add,
+        name="challenge-participants",
+    ),
+    path(
+        "calendar/challenges/<int:challenge_id>/participants/remove/",
+        views_challenges.challenge_participant_remove,
+        name="challenge-participant-remove",
+    ),
+    path(
+        "calendar/challenges/<int:challenge_id>/settle/",
+        views_challenges.challenge_settle,
+        name="challenge-settle",
     ),
 ]

@@ -624,3 +624,188 @@ def test_concurrent_settlements_settle_once(community_a):
         Outcome.MISSED,
     ]
     assert Member.objects.count() == 3
+
+
+# --- Pages -------------------------------------------------------------------------------
+
+
+def page_url(challenge):
+    from django.urls import reverse
+
+    return reverse("activities:challenge", args=[challenge.pk])
+
+
+def test_the_page_shows_the_grid_and_the_figures(community_a, operator_a, client_for):
+    challenge = running(community_a, deposit="10")
+    a = challenges.participant_add(challenge=challenge, membership=member_in(community_a, "甲"))
+    challenges.check_in(challenge=challenge, participant=a, day=challenge.start_date)
+    response = client_for(operator_a).get(page_url(challenge))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-state="checked"' in html
+    assert 'data-state="missed"' in html  # day 2 is past its deadline
+    assert "甲" in html
+    assert response.context["board"].completion == pytest.approx(1 / 2)
+
+
+def test_the_page_in_chinese(community_a, operator_a, client_for):
+    challenge = running(community_a)
+    client = client_for(operator_a)
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get(page_url(challenge)).content.decode()
+    for words in ("打卡完成率", "排行榜", "结算预览", "每日打卡表"):
+        assert words in html
+
+
+def test_a_moderator_ticks_and_unticks_a_cell(community_a, moderator_a, client_for):
+    from django.urls import reverse
+
+    community_a.assigned_staff.add(moderator_a)
+    challenge = running(community_a)
+    participant = challenges.participant_add(
+        challenge=challenge, membership=member_in(community_a, "乙")
+    )
+    url = reverse("activities:challenge-check-in", args=[challenge.pk])
+    client = client_for(moderator_a)
+    day = challenge.start_date.isoformat()
+    data = {"participant": participant.pk, "day": day, "checked": "1"}
+    response = client.post(url, data, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert f'data-testid="cell-{participant.pk}-{day}"' in response.content.decode()
+    assert days_of(participant) == [challenge.start_date]
+    assert CheckIn.objects.get().recorded_by == moderator_a.user
+    response = client.post(url, {**data, "checked": ""}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert days_of(participant) == []
+    # A day still to come is refused with the reason, nothing written.
+    future = {**data, "day": (challenge.start_date + timedelta(days=5)).isoformat()}
+    response = client.post(url, future, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    assert not CheckIn.objects.exists()
+    # Odd input never 500s.
+    for odd in ({"participant": "9" * 30, "day": day}, {"participant": participant.pk, "day": "x"}):
+        assert client.post(url, odd, HTTP_HX_REQUEST="true").status_code == 400
+
+
+def test_a_moderator_cannot_create_or_add(community_a, moderator_a, client_for):
+    from django.urls import reverse
+
+    community_a.assigned_staff.add(moderator_a)
+    challenge = running(community_a)
+    client = client_for(moderator_a)
+    membership = member_in(community_a, "丙")
+    response = client.post(
+        reverse("activities:challenge-participants", args=[challenge.pk]),
+        {"memberships": [membership.pk]},
+    )
+    assert response.status_code == 403
+    assert not ChallengeParticipant.objects.exists()
+    assert (
+        client.get(reverse("activities:challenge-create", args=[community_a.slug])).status_code
+        == 403
+    )
+
+
+def test_another_organisations_challenge_is_a_404(community_b, operator_a, client_for):
+    from django.urls import reverse
+
+    challenge = running(community_b)
+    client = client_for(operator_a)
+    assert client.get(page_url(challenge)).status_code == 404
+    response = client.post(
+        reverse("activities:challenge-check-in", args=[challenge.pk]),
+        {"participant": 1, "day": challenge.start_date.isoformat(), "checked": "1"},
+    )
+    assert response.status_code == 404
+
+
+def test_create_and_add_participants_through_the_pages(community_a, operator_a, client_for):
+    from django.urls import reverse
+
+    client = client_for(operator_a)
+    url = reverse("activities:challenge-create", args=[community_a.slug])
+    bad = client.post(
+        url, {"title": "x", "start_date": "2026-12-01", "days": "0", "deadline": "22:00"}
+    )
+    assert bad.status_code == 200
+    assert not Challenge.objects.exists()
+    today = timezone.now().astimezone(ZoneInfo(community_a.time_zone)).date()
+    response = client.post(
+        url,
+        {
+            "title": "早起",
+            "start_date": (today + timedelta(days=1)).isoformat(),
+            "days": "7",
+            "deadline": "08:00",
+            "max_missed_days": "1",
+            "deposit": "20",
+            "keyword": "#早起",
+        },
+    )
+    challenge = Challenge.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == page_url(challenge)
+    one, other = member_in(community_a, "一"), member_in(community_a, "二")
+    stranger = member_in(CommunityFactory(organization=community_a.organization), "外")
+    add = reverse("activities:challenge-participants", args=[challenge.pk])
+    assert client.post(add, {"memberships": [stranger.pk]}).status_code == 400
+    assert client.post(add, {"memberships": [one.pk, other.pk]}).status_code == 302
+    assert challenge.participants.count() == 2
+    assert deposit_held(membership=one) == Decimal("20")
+    remove = reverse("activities:challenge-participant-remove", args=[challenge.pk])
+    client.post(remove, {"participant": challenge.participants.get(membership=one).pk})
+    assert challenge.participants.count() == 1
+    listing = client.get(reverse("activities:challenge-list", args=[community_a.slug]))
+    assert "早起" in listing.content.decode()
+
+
+def test_settle_from_the_page_shows_outcomes(community_a, operator_a, client_for):
+    from django.urls import reverse
+
+    challenge = make(community_a, start_date=date(2026, 11, 2), days=2, max_missed_days=0)
+    made = join_directly(challenge, member_in(community_a, "成"))
+    failed = join_directly(challenge, member_in(community_a, "败"))
+    ticked(challenge, made, 0, 1)
+    client = client_for(operator_a)
+    client.post(reverse("activities:challenge-settle", args=[challenge.pk]))
+    challenge.refresh_from_db()
+    assert challenge.settled_at is not None
+    response = client.get(page_url(challenge))
+    html = " ".join(response.content.decode().split())
+    assert f'data-testid="outcome-{made.pk}"> Made it </td>' in html
+    assert f'data-testid="outcome-{failed.pk}"> Did not make it </td>' in html
+    assert response.context["board"].status == "settled"
+
+
+@pytest.mark.parametrize("people", [3, 30])
+def test_the_grid_costs_the_same_queries_for_3_and_30(
+    people, community_a, operator_a, client_for, django_assert_num_queries
+):
+    challenge = running(community_a, days=3, deposit="5")
+    for n in range(people):
+        participant = challenges.participant_add(
+            challenge=challenge, membership=member_in(community_a, f"成员{n}")
+        )
+        ticked(challenge, participant, 0)
+    client = client_for(operator_a)
+    client.get(page_url(challenge))  # sessions, caches
+    # Session and staff, the challenge; participants, check-ins; organisation (currency).
+    with django_assert_num_queries(6):
+        response = client.get(page_url(challenge), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response.content.decode().count('data-state="checked"') == people
+    # The whole page adds the members that can still join (the form's choices).
+    with django_assert_num_queries(PAGE_QUERIES):
+        response = client.get(page_url(challenge))
+    assert response.content.decode().count('data-state="checked"') == people
+
+
+PAGE_QUERIES = 7
+
+
+def test_the_community_page_links_to_its_challenges(community_a, operator_a, client_for):
+    from django.urls import reverse
+
+    html = client_for(operator_a).get(reverse("communities:detail", args=[community_a.slug]))
+    listing = reverse("activities:challenge-list", args=[community_a.slug])
+    assert f'href="{listing}" data-link="activities.challenges"' in html.content.decode()
