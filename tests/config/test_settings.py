@@ -155,6 +155,30 @@ def test_readyz_names_the_database_when_it_cannot_connect(tmp_path):
     assert json.loads(body) == {"status": "unavailable", "failed": ["database"]}
 
 
+def test_readyz_gives_up_on_a_redis_that_accepts_but_never_answers(tmp_path):
+    # A stalled Redis (the port is open, nothing ever replies): without the cache's socket
+    # timeouts the probe would hang until manage()'s 120 s timeout fails this test.
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        port = silent.getsockname()[1]
+        out = probe(
+            DJANGO_ENV="development",
+            DATABASE_URL="",
+            REDIS_URL=f"redis://127.0.0.1:{port}/0",
+            REDIS_TIMEOUT="0.5",
+            VAR_DIR=str(tmp_path),
+        )
+    finally:
+        silent.close()
+    status, body = out["get /readyz"]
+    assert status == 503
+    assert json.loads(body) == {"status": "unavailable", "failed": ["redis"]}
+
+
 @pytest.mark.django_db
 def test_readyz_names_redis_when_it_does_not_answer(client):
     closed = {
