@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -174,7 +175,7 @@ def test_clearing_a_going_answer_moves_the_waitlist_up(community):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_answers_never_overfill_the_capacity(org_a):
+def test_concurrent_answers_never_overfill_the_capacity(org_a, monkeypatch):
     if connection.vendor != "postgresql":
         # The SQLite test database is in memory with a shared cache, whose table locks fail
         # at once ("database table is locked") instead of waiting; the file database used
@@ -183,16 +184,18 @@ def test_concurrent_answers_never_overfill_the_capacity(org_a):
     community = CommunityFactory(organization=org_a, name="并发群", slug="race")
     people = members(community, 2)
     occurrence = future(community, capacity=1)
-    # Both answer at the same moment: each waits at the barrier inside its transaction,
-    # right before taking the occurrence's lock.
-    at_the_door = threading.Barrier(2, timeout=5)
-    locked = participation._locked
+    # Each answer, once it has counted who is going, waits for the other to have counted
+    # too: without the occurrence's row lock both would count 0 and both be "going". With
+    # it the second waits at the lock, the first gives up waiting (timeout) and commits.
+    both_counted = threading.Barrier(2, timeout=2)
+    count = participation._going_count
     errors: list[BaseException] = []
 
-    def racing_lock(row):
+    def racing_count(row):
+        going_now = count(row)
         with contextlib.suppress(threading.BrokenBarrierError):
-            at_the_door.wait()
-        return locked(row)
+            both_counted.wait()
+        return going_now
 
     def answer(membership):
         try:
@@ -202,15 +205,12 @@ def test_concurrent_answers_never_overfill_the_capacity(org_a):
         finally:
             connections.close_all()
 
-    participation._locked = racing_lock
-    try:
-        threads = [threading.Thread(target=answer, args=(m,)) for m in people]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-    finally:
-        participation._locked = locked
+    monkeypatch.setattr(participation, "_going_count", racing_count)
+    threads = [threading.Thread(target=answer, args=(m,)) for m in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
     assert errors == []
     answers = sorted(
         Participation.objects.filter(occurrence=occurrence).values_list("response", flat=True)
@@ -595,3 +595,19 @@ def test_calendar_rules_refuse_half_a_no_show_rule_and_other_communities_rules(
     assert response.status_code == 200 and response.context["form"].errors["attendance_rule"]
     assert not CalendarRules.objects.exists()
     assert client_for(moderator).get(target).status_code == 403
+
+
+def test_the_occurrence_page_is_constant_in_the_number_invited(client_for, operator_a, community):
+    """The occurrence page (views.occurrence_page) with this section in it."""
+    client = client_for(operator_a)
+    occurrence = started(community, capacity=3)
+    counts = []
+    for first, total in ((0, 3), (3, 15)):
+        for n in range(first, total):
+            m = MembershipFactory(community=community, member__display_name=f"人{n:02d}")
+            participation.rsvp(occurrence=occurrence, membership=m, response="going")
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("occurrence", occurrence))
+        assert response.content.decode().count('data-testid="attended-') == total
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
