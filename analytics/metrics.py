@@ -599,6 +599,8 @@ class CallToAction:
     invited: int
     occurrence_id: int | None = None
     challenge_id: int | None = None
+    entry_id: int | None = None
+    original_start: datetime | None = None  # with ``entry_id``: the occurrence's URL key
 
     @property
     def ratio(self) -> float:
@@ -691,6 +693,8 @@ def _occurrence_calls(
         .values(
             "occurrence_id",
             "occurrence__starts_at",
+            "occurrence__original_start",
+            "occurrence__entry_id",
             "occurrence__entry__title",
             "membership__community_id",
         )
@@ -709,6 +713,8 @@ def _occurrence_calls(
                 participants=row["participants"],
                 invited=row["invited"],
                 occurrence_id=row["occurrence_id"],
+                entry_id=row["occurrence__entry_id"],
+                original_start=row["occurrence__original_start"],
             )
         )
     return calls

@@ -18,12 +18,13 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from activities.calendar.recurrence import Slot
 from analytics import figures_community as figures
 from analytics.forms import DrilldownForm, RangeForm, TagMembersForm
 from analytics.metrics import (
@@ -194,9 +195,22 @@ def value_text(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
+def call_url(call: CallToAction) -> str:
+    """The occurrence's or the challenge's page ("" while the calendar has no such page)."""
+    try:
+        if call.challenge_id is not None:
+            return reverse("activities:challenge", args=[call.challenge_id])
+        start = call.original_start
+        key = Slot(call.entry_id, start, start, start).key()
+        return reverse("activities:occurrence", args=[key])
+    except NoReverseMatch:
+        return ""
+
+
 def call_rows(calls: list[CallToAction]) -> list[dict]:
     return [
         {
+            "url": call_url(call),
             "day": call.day,
             "kind": call.kind,
             "kind_label": call_kind_label(call.kind),

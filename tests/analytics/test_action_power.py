@@ -619,3 +619,17 @@ def test_docs_define_action_power():
     text = " ".join(DOC.read_text().split())
     assert "## Action power (一致行动力)" in text
     assert "whose daily deadline" in text and "never 0" in text
+
+
+def test_calls_link_to_their_occurrence_and_challenge(client_for, manager_a, reading):
+    from activities.calendar.recurrence import parse_key
+
+    response = page(client_for(manager_a), reading, to=day_asked(reading).isoformat())
+    rows = {row["title"]: row["url"] for row in response.context["action_calls"]}
+    made = Challenge.objects.get(community=reading)
+    assert rows["打卡"] == reverse("activities:challenge", args=[made.pk])
+    occurrence = Occurrence.objects.get(entry__title="读书分享")
+    key = rows["读书分享"].rstrip("/").rsplit("/", 1)[1]
+    assert rows["读书分享"] == reverse("activities:occurrence", args=[key])
+    assert parse_key(key) == (occurrence.entry_id, occurrence.original_start)
+    assert f'<a href="{rows["读书分享"]}">读书分享</a>' in response.content.decode()
