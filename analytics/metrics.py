@@ -663,7 +663,9 @@ class _ChallengeRow:
 
 
 def _deadline_passed(day: date, deadline, tz: ZoneInfo, now: datetime) -> bool:
-    return datetime.combine(day, deadline, tz) <= now
+    """As the challenge page counts its closed days (``challenges.closed_days``): after the
+    day's deadline, local wall-clock time in the community's zone."""
+    return now > datetime.combine(day, deadline, tz)
 
 
 def _days_of(communities: Sequence[Community], day: date | dict | None) -> dict[int, date]:

@@ -272,9 +272,15 @@ def test_a_challenge_day_counts_once_its_deadline_has_passed(org_a):
     tz = ZoneInfo(community.time_zone)
     made = challenge(community, today - timedelta(days=1), 5, people, {today: [0]})
     before = datetime.combine(today, time(21, 0), tz)
-    after = datetime.combine(today, time(22, 0), tz)
+    at_deadline = datetime.combine(today, time(22, 0), tz)
+    after = datetime.combine(today, time(22, 1), tz)
     calls = metrics.calls_to_action(communities=[community], start=today, end=today, now=before)
     assert calls == []
+    # At the deadline itself members may still check in (as the challenge page counts).
+    assert (
+        metrics.calls_to_action(communities=[community], start=today, end=today, now=at_deadline)
+        == []
+    )
     (call,) = metrics.calls_to_action(communities=[community], start=today, end=today, now=after)
     assert (call.challenge_id, call.participants, call.invited) == (made.pk, 1, 2)
     # Yesterday nobody checked in: 0 of 2, a real zero.
@@ -633,3 +639,22 @@ def test_calls_link_to_their_occurrence_and_challenge(client_for, manager_a, rea
     assert rows["读书分享"] == reverse("activities:occurrence", args=[key])
     assert parse_key(key) == (occurrence.entry_id, occurrence.original_start)
     assert f'<a href="{rows["读书分享"]}">读书分享</a>' in response.content.decode()
+
+
+def test_completion_is_the_challenge_pages_completion(org_a):
+    from activities.calendar.challenges import board
+
+    community = CommunityFactory(organization=org_a, slug="same")
+    people = memberships(community, 3)
+    today = community.local_today()
+    first = today - timedelta(days=4)
+    made = challenge(
+        community, first, 7, people,
+        {first: [0, 1, 2], first + timedelta(days=1): [2], first + timedelta(days=3): [0, 1]},
+    )  # fmt: skip
+    tz = ZoneInfo(community.time_zone)
+    for hour in (21, 23):
+        now = datetime.combine(today, time(hour, 0), tz)
+        ours = metrics.check_in_completion(communities=[community], now=now)[community.pk]
+        assert ours.rate == board(made, now=now).completion
+    assert ours.rate == 6 / 15  # five days elapsed at 23:00, 6 check-ins of 3 × 5
