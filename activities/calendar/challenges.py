@@ -351,17 +351,25 @@ def _check_day(challenge: Challenge, day: date) -> None:
 def check_in(
     *,
     challenge: Challenge,
-    participant: ChallengeParticipant,
     day: date,
+    participant: ChallengeParticipant | None = None,
+    membership: Membership | None = None,
     source: str = CheckInSource.STAFF,
     at: datetime | None = None,
     by=None,
 ) -> CheckIn:
-    """Record ``participant``'s check-in for local ``day``; once, however often it is called.
+    """Record the check-in of ``participant`` (or of ``membership``'s participation) for
+    local ``day``; once, however often it is called.
 
     From chat (``source`` chat, ``at`` the message's time) only until that day's deadline;
     staff may tick a day late (never a day still to come).
     """
+    if participant is None:
+        participant = ChallengeParticipant.objects.filter(
+            challenge=challenge, membership=membership
+        ).first()
+        if participant is None:
+            raise ValidationError(_("This member does not take part in this challenge."))
     if participant.challenge_id != challenge.pk:
         raise ValidationError(_("This member does not take part in this challenge."))
     if challenge.settled_at is not None:

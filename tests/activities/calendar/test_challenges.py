@@ -212,6 +212,16 @@ def test_staff_check_in_is_idempotent_and_enters_the_log_once(community_a):
     assert CheckIn.objects.get().source == CheckInSource.STAFF
 
 
+def test_check_in_by_membership(community_a):
+    challenge = running(community_a)
+    membership = member_in(community_a, "张三")
+    with pytest.raises(ValidationError):
+        challenges.check_in(challenge=challenge, membership=membership, day=challenge.start_date)
+    participant = challenges.participant_add(challenge=challenge, membership=membership)
+    challenges.check_in(challenge=challenge, membership=membership, day=challenge.start_date)
+    assert days_of(participant) == [challenge.start_date]
+
+
 def test_staff_can_take_a_check_in_back(community_a):
     challenge = running(community_a)
     participant = challenges.participant_add(
@@ -810,3 +820,57 @@ def test_the_community_page_links_to_its_challenges(community_a, operator_a, cli
     html = client_for(operator_a).get(reverse("communities:detail", args=[community_a.slug]))
     listing = reverse("activities:challenge-list", args=[community_a.slug])
     assert f'href="{listing}" data-link="activities.challenges"' in html.content.decode()
+
+
+def test_a_signed_webhook_request_checks_in(community_a, operator_a):
+    """Through the bot's real endpoint: signature, JSON, ingest, the keyword."""
+    import json
+    import time as clock
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from activities.webhook import sign
+    from communities.models import Platform
+    from communities.services import connector_create
+
+    issued = connector_create(
+        community=community_a, name="机器人", platform=Platform.WECOM, by=operator_a.user
+    )
+    challenge = running(community_a)  # deadline 23:59 local, today is its third day
+    membership = member_in(community_a, "张三")
+    membership.member.handles.create(
+        organization=community_a.organization, platform=Platform.WECOM, external_id="zs"
+    )
+    participant = challenges.participant_add(challenge=challenge, membership=membership)
+    tz = ZoneInfo(community_a.time_zone)
+    when = (timezone.now() - timedelta(hours=1)).astimezone(tz).replace(microsecond=0)
+    if when.hour == 23:
+        when -= timedelta(hours=2)  # before the 23:59 deadline, whatever the clock says
+    body = json.dumps(
+        {
+            "events": [
+                {
+                    "external_id": "wh1",
+                    "kind": "message",
+                    "occurred_at": when.isoformat(),
+                    "member": {"id": "zs", "name": "张三"},
+                    "text": "＃打卡 第三天",
+                }
+            ]
+        },
+        ensure_ascii=False,
+    ).encode()
+    stamp = int(clock.time())
+    response = Client(enforce_csrf_checks=True).post(
+        reverse("activities:api-ingest", args=[issued.connector.public_id]),
+        data=body,
+        content_type="application/json",
+        headers={
+            "X-CommunityOps-Timestamp": str(stamp),
+            "X-CommunityOps-Signature": sign(issued.secret, stamp, body),
+        },
+    )
+    assert response.status_code == 202, response.content
+    assert days_of(participant) == [when.date()]
+    assert CheckIn.objects.get().source == CheckInSource.CHAT
