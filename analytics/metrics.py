@@ -918,6 +918,13 @@ def _completion(
     return CheckInCompletion(day, running, participants, days_elapsed, check_ins, expected)
 
 
+def _by_community(challenges: Sequence[_ChallengeRow]) -> dict[int, list[_ChallengeRow]]:
+    grouped: dict[int, list[_ChallengeRow]] = defaultdict(list)
+    for challenge in challenges:
+        grouped[challenge.community_id].append(challenge)
+    return grouped
+
+
 def check_in_completion(
     *, communities: Sequence[Community], day: date | None = None, now: datetime | None = None
 ) -> dict[int, CheckInCompletion]:
@@ -929,7 +936,8 @@ def check_in_completion(
     now = now or timezone.now()
     days = _days_of(communities, day)
     challenges = _challenges(communities, min(days.values()), max(days.values()))
-    return {c.pk: _completion(challenges, c, days[c.pk], now) for c in communities}
+    mine = _by_community(challenges)
+    return {c.pk: _completion(mine.get(c.pk, ()), c, days[c.pk], now) for c in communities}
 
 
 def community_value(
@@ -977,6 +985,7 @@ def action_power(
     by_community: dict[int, list[CallToAction]] = defaultdict(list)
     for call in calls:
         by_community[call.community_id].append(call)
+    mine = _by_community(challenges)
     return {
         c.pk: ActionPower(
             community_id=c.pk,
@@ -984,7 +993,7 @@ def action_power(
             members=members.get(c.pk, 0),
             calls=len(by_community.get(c.pk, ())),
             action_index=_mean_ratio(by_community.get(c.pk, ())),
-            check_in_completion=_completion(challenges, c, days[c.pk], now),
+            check_in_completion=_completion(mine.get(c.pk, ()), c, days[c.pk], now),
         )
         for c in communities
     }
