@@ -78,7 +78,7 @@ def feed_list(request: HtmxHttpRequest):
     """The feeds; ``?community=<slug>`` (the community page's link) preselects one."""
     form = FeedForm(staff=request.staff)
     slug = request.GET.get("community", "")
-    if slug and len(slug) <= 100:
+    if slug and len(slug) <= 100 and "\x00" not in slug:  # PostgreSQL refuses NUL in text
         form.initial["community"] = (
             form.fields["community"].queryset.filter(slug=slug).values_list("pk", flat=True).first()
         )
