@@ -244,11 +244,14 @@ def calendar_for(
                 last_year = max(last_year, row.starts_at.year)
             last_year = max(last_year, entry.start_date.year)
     # VTIMEZONEs first, as clients expect them before the events that name them.
-    zones = [
-        _vtimezone(tzid, first_year[tzid], last_year + ZONE_YEARS_AHEAD)
-        for tzid in sorted(first_year)
-        if tzid != "UTC"
-    ]
+    zones = []
+    for tzid in sorted(first_year):
+        if tzid == "UTC":
+            continue  # written as "…Z", no VTIMEZONE (RFC 5545 3.2.19)
+        try:
+            zones.append(_vtimezone(tzid, first_year[tzid], last_year + ZONE_YEARS_AHEAD))
+        except ValueError:  # a zone zoneinfo does not know: clients still read its TZID
+            continue
     calendar.subcomponents[0:0] = zones
     return calendar
 
