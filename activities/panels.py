@@ -42,8 +42,17 @@ def challenges_url(request: HttpRequest, community: Community) -> str:
     return reverse("activities:challenge-list", kwargs={"community_slug": community.slug})
 
 
+def calendar_rules_url(request: HttpRequest, community: Community) -> str | None:
+    if not has_capability(request.staff, Capability.MANAGE_COMMUNITIES):
+        return None
+    return reverse("activities:calendar-rules", kwargs={"community_slug": community.slug})
+
+
 register_link(Link(key="activities.imports", label=_("Import chat history"), url=imports_url))
 register_link(Link(key="activities.challenges", label=_("Check-in challenges"), url=challenges_url))
+register_link(
+    Link(key="activities.calendar-rules", label=_("Calendar rules"), url=calendar_rules_url)
+)
 register_panel(
     Panel(
         key="activities.webhook",

@@ -611,3 +611,12 @@ def test_the_occurrence_page_is_constant_in_the_number_invited(client_for, opera
         assert response.content.decode().count('data-testid="attended-') == total
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_community_page_links_to_its_calendar_rules(
+    client_for, operator_a, moderator, community
+):
+    target = reverse("activities:calendar-rules", args=[community.slug])
+    page = reverse("communities:detail", args=[community.slug])
+    assert f'href="{target}"' in client_for(operator_a).get(page).content.decode()
+    assert f'href="{target}"' not in client_for(moderator).get(page).content.decode()
