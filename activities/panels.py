@@ -69,3 +69,6 @@ register_panel(
         place=MEMBERSHIP_FORMS,
     )
 )
+
+# The calendar's panel (its next occurrences) on the community page.
+from activities.calendar import panels as _calendar_panels  # noqa: E402, F401

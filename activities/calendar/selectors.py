@@ -55,12 +55,21 @@ class CalendarSlot:
 
     @property
     def local_start(self) -> datetime:
-        """Aware, in the entry's zone (what the pages print)."""
-        return self.slot.starts_at.astimezone(self.zone)
+        """Naive wall-clock time in the entry's zone (what the pages print; naive, so the
+        templates do not convert it to the viewer's zone)."""
+        return recurrence.to_local(self.slot.starts_at, self.zone)
 
     @property
     def local_end(self) -> datetime:
-        return self.slot.ends_at.astimezone(self.zone)
+        return recurrence.to_local(self.slot.ends_at, self.zone)
+
+    @property
+    def clock(self) -> str:
+        """ "21:00–21:30" (with the end's date when it ends on another day)."""
+        start, end = self.local_start, self.local_end
+        if end.date() != start.date():
+            return f"{start:%H:%M}–{end:%m-%d %H:%M}"
+        return f"{start:%H:%M}–{end:%H:%M}"
 
     @property
     def original_start(self) -> datetime:
@@ -156,25 +165,21 @@ def calendar_slots(
 def community_next_occurrences(
     community: Community, n: int = 5, *, now: datetime | None = None
 ) -> list[CalendarSlot]:
-    """The community's next ``n`` occurrences (not ended yet), looking up to a year ahead."""
+    """The community's next ``n`` occurrences (not ended yet) within a year: three queries
+    (one when it has no entries)."""
     now = now or timezone.now()
-    entries_qs = CalendarEntry.objects.filter(
-        communities=community, cancelled_at__isnull=True
-    ).prefetch_related("communities")
-    horizon = timedelta(days=45)
-    while True:
-        end = now + horizon
-        qs = entries_qs.filter(start_date__lte=(end + _DAY).date()).filter(
-            ~Q(rrule="") | Q(start_date__gte=(now - _LONGEST).date())
-        )
-        entries = list(qs)
-        if not entries:
-            return []
-        rows = _exceptions(qs.values("pk"), now, end)
-        found = slots_for(entries, rows, now, end)
-        if len(found) >= n or horizon >= timedelta(days=366):
-            return found[:n]
-        horizon *= 4
+    end = now + timedelta(days=366)
+    entries_qs = (
+        CalendarEntry.objects.filter(communities=community, cancelled_at__isnull=True)
+        .filter(start_date__lte=(end + _DAY).date())
+        .filter(~Q(rrule="") | Q(start_date__gte=(now - _LONGEST).date()))
+        .prefetch_related("communities")
+    )
+    entries = list(entries_qs)
+    if not entries:
+        return []
+    rows = _exceptions(entries_qs.values("pk"), now, end)
+    return slots_for(entries, rows, now, end)[:n]
 
 
 def occurrence_slot(entry: CalendarEntry, original_start: datetime) -> CalendarSlot:

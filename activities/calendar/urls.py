@@ -6,6 +6,17 @@ from activities.calendar import views, views_challenges, views_feeds, views_occu
 
 urlpatterns = [
     path("calendar/", views.month, name="calendar"),
+    path("calendar/week/", views.week, name="calendar-week"),
+    path("calendar/agenda/", views.agenda, name="calendar-agenda"),
+    path("calendar/new/", views.entry_create, name="calendar-entry-create"),
+    path("calendar/preview/", views.preview, name="calendar-preview"),
+    path("calendar/o/<str:occurrence_key>/", views.occurrence_page, name="occurrence"),
+    path("calendar/o/<str:occurrence_key>/edit/", views.occurrence_edit, name="occurrence-edit"),
+    path(
+        "calendar/o/<str:occurrence_key>/cancel/",
+        views.occurrence_cancel,
+        name="occurrence-cancel",
+    ),
     # Feeds (views_feeds.py): the page, and the public .ics whose key is the credential.
     path("calendar/feeds/", views_feeds.feed_list, name="calendar-feeds"),
     path("calendar/feeds/new/", views_feeds.feed_create, name="calendar-feed-create"),

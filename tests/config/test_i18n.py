@@ -21,7 +21,9 @@ KEEP_AS_IS = {"CommunityOps", "English", "QQ", "Telegram", "Discord", "Slack", "
               "SOP", "CSV", "Webhook", "worker", "beat",
               # file formats and the tools that write them keep their names
               "JSON", "zip", "iPhone", "DiscordChatExporter",
-              "API", "OpenAPI", "BI"}  # fmt: skip
+              "API", "OpenAPI", "BI",
+              # the calendar standard and its repeat rules' syntax (RFC 5545)
+              "iCalendar", "RRULE", "FREQ", "WEEKLY", "INTERVAL", "BYDAY"}  # fmt: skip
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]{2,}")
 CURRENCY_CODE = re.compile(r"\b[A-Z]{3}\b")  # ISO 4217 codes such as CNY stay as they are
 SLUG_EXAMPLE = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b")  # e.g. “reading-club”, an identifier
@@ -83,6 +85,7 @@ POST_ONLY = {
     "activities:occurrence-answer",
     "activities:occurrence-attendance",
     "activities:occurrence-close",
+    "activities:occurrence-cancel",
     "activities:challenge-check-in",
     "activities:challenge-participants",
     "activities:challenge-participant-remove",

@@ -58,6 +58,7 @@ def test_members_registers_its_panels_and_counts():
         "members.pyramid",
         "members.squads",
         "members.violations",
+        "activities.calendar",  # the community's next occurrences
     ]
 
 
@@ -174,8 +175,8 @@ def test_detail_page_query_count_is_constant(
     populate(community, ladder, members=size, violations=size)
     client = client_for(operator_a)
     # session, user, staff + organisation, community, rules, member count,
-    # pyramid, squads, squad leader candidates, recent violations
-    with django_assert_num_queries(10):
+    # pyramid, squads, squad leader candidates, recent violations, calendar entries
+    with django_assert_num_queries(11):
         response = client.get(reverse("communities:detail", args=[community.slug]))
     assert response.status_code == 200
 

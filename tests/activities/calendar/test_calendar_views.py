@@ -1,0 +1,197 @@
+"""Month, week and agenda views: the right occurrences, constant queries, htmx partials."""
+
+from datetime import UTC, date, datetime, time
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from activities.calendar import services
+from activities.calendar.services import Scope
+from communities.models import Role
+from tests.factories import CommunityFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+# "Now" for these tests: Tuesday 1 December 2026, noon in Shanghai.
+NOW = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _frozen_now():
+    with mock.patch("django.utils.timezone.now", return_value=NOW):
+        yield
+
+
+def entry(community, title="Weekly talk", *, rrule="FREQ=WEEKLY;BYDAY=TU", **data):
+    values = {
+        "kind": "topic",
+        "title": title,
+        "start_date": date(2026, 12, 1),
+        "start_time": time(21, 0),
+        "duration_minutes": 30,
+        "rrule": rrule,
+    }
+    values.update(data)
+    return services.entry_create(
+        organization=community.organization, communities=[community], data=values
+    )
+
+
+def keys(response):
+    return response.content.decode().count('data-testid="slot"')
+
+
+def test_month_shows_the_occurrences_of_its_six_weeks(client_for, operator_a, community_a):
+    entry(community_a)  # Tuesdays of the grid (30 Nov … 10 Jan): 1, 8, 15, 22, 29 Dec, 5 Jan
+    entry(community_a, "Picnic", rrule="", start_date=date(2026, 12, 19), kind="meetup")
+    response = client_for(operator_a).get(reverse("activities:calendar"), {"date": "2026-12-10"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert keys(response) == 6 + 1
+    assert html.count("Weekly talk") >= 5 and "Picnic" in html
+    assert 'data-day="2026-11-30"' in html and 'data-day="2027-01-10"' in html  # Monday first
+    assert "December 2026" in html
+
+
+def test_week_and_agenda_show_their_ranges(client_for, operator_a, community_a):
+    talk = entry(community_a)
+    daily = entry(community_a, "Morning post", rrule="FREQ=DAILY", start_time=time(7, 0))
+    client = client_for(operator_a)
+    week = client.get(reverse("activities:calendar-week"), {"date": "2026-12-09"})
+    html = week.content.decode()
+    assert keys(week) == 7 + 1  # Monday 7 … Sunday 13: seven mornings, one Tuesday
+    assert "21:00–21:30" in html and "07:00–07:30" in html
+    services.entry_cancel(entry=daily, scope=Scope.ALL)
+    agenda = client.get(reverse("activities:calendar-agenda"), {"date": "2026-12-01"})
+    # 60 days from 1 December: Tuesdays 1 Dec … 26 Jan = 9.
+    assert keys(agenda) == 9
+    assert f"{talk.pk}-20261201T130000Z" in agenda.content.decode()
+
+
+def test_filters_by_community_and_kind(client_for, operator_a, community_a, org_a):
+    other = CommunityFactory(organization=org_a, name="写作营", slug="writing")
+    entry(community_a, "Reading talk")
+    entry(other, "Writing meetup", kind="meetup")
+    client = client_for(operator_a)
+    url = reverse("activities:calendar-agenda")
+    by_community = client.get(url, {"date": "2026-12-01", "community": "writing"}).content
+    assert b"Writing meetup" in by_community and b"Reading talk" not in by_community
+    by_kind = client.get(url, {"date": "2026-12-01", "kind": "topic"}).content
+    assert b"Reading talk" in by_kind and b"Writing meetup" not in by_kind
+
+
+def test_moderator_sees_only_assigned_communities(client_for, org_a, community_a):
+    other = CommunityFactory(organization=org_a, name="写作营", slug="writing")
+    moderator = StaffFactory(organization=org_a, role=Role.MODERATOR)
+    other.assigned_staff.add(moderator)
+    entry(community_a, "Reading talk")
+    entry(other, "Writing talk")
+    html = client_for(moderator).get(reverse("activities:calendar"), {"date": "2026-12-01"})
+    assert b"Writing talk" in html.content and b"Reading talk" not in html.content
+
+
+def test_other_organisations_entries_are_not_shown(client_for, operator_a, community_b):
+    entry(community_b, "B secret")
+    html = client_for(operator_a).get(reverse("activities:calendar"), {"date": "2026-12-01"})
+    assert b"B secret" not in html.content
+
+
+def test_htmx_navigation_answers_the_grid_partial(client_for, operator_a, community_a):
+    entry(community_a)
+    client = client_for(operator_a)
+    full = client.get(reverse("activities:calendar"), {"date": "2027-01-05"})
+    partial = client.get(
+        reverse("activities:calendar"), {"date": "2027-01-05"}, headers={"HX-Request": "true"}
+    )
+    assert b"<html" in full.content and b'id="calendar"' in full.content
+    assert b"<html" not in partial.content and b"<dialog" not in partial.content
+    assert partial.content.decode().lstrip().startswith('<section id="calendar"')
+    assert keys(partial) == keys(full) == 6  # January 2027's grid (28 Dec … 7 Feb): 29 Dec … 2 Feb
+    assert "2027-02-05" in partial.content.decode()  # the next link
+    assert partial["Vary"] and "HX-Request" in partial["Vary"]
+    week = client.get(
+        reverse("activities:calendar-week"), {"date": "2027-01-05"}, headers={"HX-Request": "true"}
+    )
+    assert b'data-view="week"' in week.content and b"<html" not in week.content
+
+
+def test_chinese_weekday_names_and_month(client_for, operator_a, community_a):
+    client = client_for(operator_a)
+    with translation.override("zh-hans"):
+        client.cookies["django_language"] = "zh-hans"
+        html = client.get(
+            reverse("activities:calendar"), {"date": "2026-12-01"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+        ).content.decode()
+    assert "星期一" in html and "星期日" in html
+    assert html.index("星期一") < html.index("星期二") < html.index("星期日")  # Monday first
+    assert "2026年12月" in html
+
+
+def test_script_titles_are_escaped(client_for, operator_a, community_a):
+    entry(community_a, "<script>alert(1)</script>")
+    client = client_for(operator_a)
+    for name in ("activities:calendar", "activities:calendar-week", "activities:calendar-agenda"):
+        html = client.get(reverse(name), {"date": "2026-12-01"}).content.decode()
+        assert "<script>alert(1)</script>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def _many(community, n, offset=0):
+    for i in range(n):
+        entry(community, f"Series {offset + i}", rrule="FREQ=DAILY", start_time=time(8 + i % 12))
+        entry(community, f"One-off {offset + i}", rrule="", start_date=date(2026, 12, 3 + i))
+
+
+@pytest.mark.parametrize(
+    ("name", "queries"),
+    [
+        ("activities:calendar", 7),
+        ("activities:calendar-week", 7),
+        ("activities:calendar-agenda", 7),
+    ],
+)
+def test_query_counts_are_constant(
+    name, queries, client_for, operator_a, community_a, django_assert_num_queries
+):
+    client = client_for(operator_a)
+    _many(community_a, 3)
+    client.get(reverse(name), {"date": "2026-12-01"})  # warm the session and caches
+    with django_assert_num_queries(queries):
+        first = client.get(reverse(name), {"date": "2026-12-01"})
+    # Twice the entries (and twice the occurrences, exceptions included).
+    _many(community_a, 3, offset=3)
+    later = services.entry_create(
+        organization=community_a.organization,
+        communities=[community_a],
+        data={
+            "kind": "topic",
+            "title": "Moved",
+            "start_date": date(2026, 12, 1),
+            "start_time": time(21),
+            "duration_minutes": 30,
+            "rrule": "FREQ=WEEKLY;BYDAY=TU",
+        },
+    )
+    services.entry_cancel(
+        entry=later, scope=Scope.THIS, original_start=datetime(2026, 12, 8, 13, tzinfo=UTC)
+    )
+    with django_assert_num_queries(queries):
+        second = client.get(reverse(name), {"date": "2026-12-01"})
+    assert keys(second) > keys(first) > 0
+
+
+def test_community_page_shows_its_next_five_occurrences(
+    client_for, operator_a, community_a, org_a, django_assert_num_queries
+):
+    other = CommunityFactory(organization=org_a, name="写作营", slug="writing")
+    entry(community_a, "Reading talk")
+    entry(community_a, "Morning post", rrule="FREQ=DAILY", start_time=time(7, 0))
+    entry(other, "Writing talk")
+    html = client_for(operator_a).get(reverse("communities:detail", args=[community_a.slug]))
+    panel = html.content.decode().split('data-testid="next-occurrences"')[1].split("</article>")[0]
+    assert panel.count("<li>") == 5 and "Writing talk" not in panel
+    # 1 December 12:00 Shanghai: tonight's talk, then the mornings from 2 December.
+    assert panel.index("Reading talk") < panel.index("Morning post")
+    assert "12-01" in panel and "12-05" in panel and "12-06" not in panel
