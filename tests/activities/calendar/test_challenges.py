@@ -883,3 +883,16 @@ def test_the_page_gives_times_in_the_communitys_zone(operator_a, client_for, org
     # The last deadline, 22 Dec 21:30 in Berlin (04:30 the next day in Shanghai).
     assert "12/22/2026 9:30 p.m." in html
     assert "Europe/Berlin" in html
+
+
+def test_the_calendar_filtered_by_a_community_links_to_its_challenges(
+    community_a, operator_a, client_for
+):
+    from django.urls import reverse
+
+    client = client_for(operator_a)
+    listing = reverse("activities:challenge-list", args=[community_a.slug])
+    plain = client.get(reverse("activities:calendar")).content.decode()
+    assert listing not in plain
+    url = f"{reverse('activities:calendar')}?community={community_a.slug}"
+    assert f'href="{listing}"' in client.get(url).content.decode()
