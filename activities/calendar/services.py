@@ -26,7 +26,7 @@ from activities.calendar.models import (
     Participation,
     Response,
 )
-from communities.models import Community, Organization
+from communities.models import Community, Organization, validate_time_zone
 
 # Fields of CalendarEntry that a caller passes in ``data``.
 ENTRY_FIELDS = (
@@ -121,6 +121,10 @@ def _apply(
             setattr(entry, name, data[name])
     if not entry.time_zone:
         entry.time_zone = communities[0].time_zone
+    try:
+        validate_time_zone(entry.time_zone)
+    except ValidationError as error:
+        raise ValidationError({"time_zone": error.messages}) from None
     minutes = _end_minutes(entry, data)
     if minutes is not None:
         entry.duration_minutes = minutes
