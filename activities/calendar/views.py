@@ -298,11 +298,19 @@ def occurrence_edit(request: HtmxHttpRequest, occurrence: OccurrenceRef):
             except ValidationError as error:
                 add_service_error(form, error)
             else:
-                return _saved(
-                    request,
-                    _("“%(title)s” is changed.") % {"title": changed.title},
-                    form.cleaned_data["start_date"],
-                )
+                message = _("“%(title)s” is changed.") % {"title": changed.title}
+                if scope == Scope.THIS and entry.rrule:
+                    # Back on the occurrence's page, which shows the change.
+                    page = reverse("activities:occurrence", args=[occurrence.key()])
+                else:
+                    day = form.cleaned_data["start_date"]
+                    page = f"{reverse('activities:calendar')}?date={day:%Y-%m-%d}"
+                messages.success(request, message)
+                if request.htmx:
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = page
+                    return response
+                return redirect(page)
         return _form_response(
             request, form, action=action, title=title, status=400, recurring=bool(entry.rrule)
         )

@@ -195,3 +195,47 @@ def test_community_page_shows_its_next_five_occurrences(
     # 1 December 12:00 Shanghai: tonight's talk, then the mornings from 2 December.
     assert panel.index("Reading talk") < panel.index("Morning post")
     assert "12-01" in panel and "12-05" in panel and "12-06" not in panel
+
+
+def test_preview_says_the_rule_in_words_in_the_viewers_language(client_for, operator_a):
+    client = client_for(operator_a)
+    url = reverse("activities:calendar-preview")
+    query = {
+        "start_date": "2026-12-01",
+        "start_time": "21:00",
+        "repeat": "weekly",
+        "weekdays": ["TU"],
+    }
+    english = client.get(url, query).content.decode().strip()
+    assert english == "every Tuesday 21:00, next: 12-01, 12-08, 12-15"
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get(url, {**query, "repeat": "monthly_nth"}).content.decode().strip()
+    assert chinese == "每月第一个星期二 21:00，接下来：12-01、01-05、02-02"
+    too_often = client.get(url, {**query, "repeat": "custom", "rrule": "FREQ=MINUTELY"})
+    assert "每小时" in too_often.content.decode()
+    assert client.get(url, {"start_date": "99999-1-1"}).status_code == 200
+
+
+def test_htmx_edit_goes_back_to_the_occurrence_page(client_for, operator_a, community_a):
+    talk = entry(community_a)
+    key = f"{talk.pk}-20261208T130000Z"
+    response = client_for(operator_a).post(
+        reverse("activities:occurrence-edit", args=[key]),
+        {
+            "kind": "topic",
+            "title": "Weekly talk",
+            "communities": [community_a.pk],
+            "start_date": "2026-12-08",
+            "start_time": "20:00",
+            "end_time": "20:30",
+            "repeat": "weekly",
+            "weekdays": ["TU"],
+            "invite_scope": "members",
+            "scope": "this",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == reverse("activities:occurrence", args=[key])
+    talk.refresh_from_db()
+    assert talk.sequence == 1 and talk.start_time == time(21, 0)  # only the occurrence moved
