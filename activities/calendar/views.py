@@ -275,6 +275,25 @@ def entry_create(request: HtmxHttpRequest):
     return _form_response(request, form, action=action, title=title)
 
 
+def _series_times(entry, occurrence: OccurrenceRef, data: dict) -> dict:
+    """The form shows the occurrence's times; for the whole series they say by how much
+    the series moves: its first start moves by the same local amount (as in calendar apps),
+    so editing the series from a later occurrence keeps the earlier ones."""
+    zone = ZoneInfo(entry.time_zone)
+    shown = recurrence.to_local(occurrence.original_start, zone)
+    start = recurrence.local_start(data["start_date"], data["start_time"])
+    end = recurrence.local_start(data.get("end_date") or data["start_date"], data["end_time"])
+    first = recurrence.local_start(entry.start_date, entry.start_time) + (start - shown)
+    last = first + (end - start)
+    return {
+        **data,
+        "start_date": first.date(),
+        "start_time": first.time(),
+        "end_date": last.date(),
+        "end_time": last.time(),
+    }
+
+
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 @staff_required(Capability.MANAGE_COMMUNITIES)
@@ -287,13 +306,16 @@ def occurrence_edit(request: HtmxHttpRequest, occurrence: OccurrenceRef):
         form = EntryForm(request.POST, staff=request.staff, entry=entry)
         if form.is_valid():
             scope = form.cleaned_data.get("scope") or Scope.ALL
+            kwargs = _service_kwargs(form)
+            if scope == Scope.ALL and entry.rrule:
+                kwargs["data"] = _series_times(entry, occurrence, kwargs["data"])
             try:
                 changed = services.entry_update(
                     entry=entry,
                     scope=scope,
                     original_start=occurrence.original_start,
                     by=request.user,
-                    **_service_kwargs(form),
+                    **kwargs,
                 )
             except ValidationError as error:
                 add_service_error(form, error)

@@ -265,3 +265,25 @@ def test_pre_announcement_in_the_communitys_language():
     assert pre_announcement(slot, "zh-hans", now=datetime(2026, 11, 26, 4, tzinfo=UTC)).startswith(
         "12月1日（星期二） 21:00–21:30"
     )
+
+
+def test_whole_series_edited_from_a_later_occurrence_keeps_the_earlier_ones(
+    client_for, operator_a, community_a
+):
+    entry = weekly(community_a)  # Tuesdays from 1 December, 21:00
+    key = f"{entry.pk}-20261215T130000Z"  # the third
+    response = client_for(operator_a).post(
+        reverse("activities:occurrence-edit", args=[key]),
+        form_data(
+            community_a,
+            scope="all",
+            title="Earlier talk",
+            start_date="2026-12-15",
+            start_time="20:00",
+            end_time="21:00",
+        ),
+    )
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.start_date == date(2026, 12, 1) and entry.start_time == time(20, 0)
+    assert entry.duration_minutes == 60 and entry.title == "Earlier talk"
