@@ -620,3 +620,16 @@ def test_the_community_page_links_to_its_calendar_rules(
     page = reverse("communities:detail", args=[community.slug])
     assert f'href="{target}"' in client_for(operator_a).get(page).content.decode()
     assert f'href="{target}"' not in client_for(moderator).get(page).content.decode()
+
+
+def test_a_raised_capacity_moves_the_waitlist_up_in_order(community):
+    a, b, c = members(community, 3)
+    occurrence = future(community, capacity=1)
+    for m in (a, b, c):
+        participation.rsvp(occurrence=occurrence, membership=m, response="going")
+    occurrence.entry.capacity = 2
+    occurrence.entry.save(update_fields=["capacity"])
+    promoted = participation.waitlist_promote(occurrence=occurrence)
+    assert [p.membership for p in promoted] == [b]
+    assert Participation.objects.get(membership=c).response == Response.WAITLIST
+    assert participation.waitlist_promote(occurrence=occurrence) == []
