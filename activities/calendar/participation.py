@@ -42,7 +42,7 @@ from activities.calendar.models import (
 )
 from activities.importers.base import IncomingEvent
 from activities.ingest import ingest_events
-from activities.models import ActivityKind, EventSource
+from activities.models import ActivityEvent, ActivityKind, EventSource, TouchedDay
 from communities.models import Community, RuleKind
 from members import services as member_services
 from members.models import PRESENT_STATUSES, Membership
@@ -382,15 +382,44 @@ def _attendance_points(row: Participation, membership: Membership, by) -> None:
     row.points_entry = member_services.points_for_rule(membership=membership, rule=rule, by=by)
 
 
+def _attendance_taken_back(
+    row: Participation, occurrence: Occurrence, membership: Membership, by
+) -> None:
+    credited = row.points_entry
+    if credited is not None:
+        member_services.points_add(
+            membership=membership,
+            delta=-credited.delta,
+            reason=_("Attendance unticked: %(title)s") % {"title": occurrence.entry.title},
+            rule=credited.rule,
+            by=by,
+        )
+        row.points_entry = None
+    ActivityEvent.objects.filter(
+        community_id=membership.community_id,
+        source=EventSource.MANUAL,
+        external_id=f"attend:{occurrence.pk}:{membership.member_id}",
+    ).delete()
+    day = occurrence.starts_at.astimezone(ZoneInfo(membership.community.time_zone)).date()
+    TouchedDay.objects.bulk_create(
+        [TouchedDay(community_id=membership.community_id, day=day)],
+        update_conflicts=True,
+        unique_fields=["community", "day"],
+        update_fields=["marked_at"],
+    )
+
+
 @transaction.atomic
 def attendance_set(
     *, occurrence: Occurrence, membership: Membership, attended: bool, by=None
 ) -> Participation:
     """Tick (or untick) that a member attended.
 
-    The first tick credits the community's attendance points and writes the ``attend``
-    event; unticking keeps both (the ledger is append-only) and ticking again credits
-    nothing more.
+    A tick credits the community's attendance points and writes the ``attend`` event. An
+    untick (a mis-tick put right) takes both back: a correcting ledger entry (the ledger is
+    append-only) and the event removed, with its day marked for the rollups. So however
+    often it is ticked and unticked, the balance and the dashboards hold one attendance
+    while it is ticked and none while it is not.
     """
     occurrence = _locked(occurrence)
     now = timezone.now()
@@ -409,6 +438,8 @@ def attendance_set(
         if row.points_entry_id is None:
             _attendance_points(row, membership, by)
         _attend_event(occurrence, membership)
+    else:
+        _attendance_taken_back(row, occurrence, membership, by)
     row.save(update_fields=["attended", "attended_at", "attendance_by", "points_entry"])
     return row
 

@@ -50,9 +50,10 @@ def test_a_moderator_ticks_attendance_and_the_points_change(page, live_server, o
     expect(points).to_have_text("10")
     expect(page.locator(f"[data-testid=attended-{came.pk}]")).to_be_checked()
     assert Participation.objects.get(membership=came).attended
-    # Unticked and ticked again: the points were earned once.
+    # A mis-tick put right takes the points back; ticked again, they are there once.
     page.locator(f"[data-testid=attended-{came.pk}]").uncheck()
     expect(page.locator(f"[data-testid=attended-{came.pk}]")).not_to_be_checked()
+    expect(points).to_have_text("0")
     page.locator(f"[data-testid=attended-{came.pk}]").check()
     expect(page.locator(f"[data-testid=attended-{came.pk}]")).to_be_checked()
     expect(points).to_have_text("10")

@@ -246,7 +246,9 @@ def test_attendance_earns_points_once_and_the_attend_event_once(community):
 
     row = Participation.objects.get(occurrence=occurrence, membership=member)
     assert row.attended and row.response == Response.NONE  # ticked without an answer
-    assert PointsEntry.objects.filter(membership=member).count() == 1
+    # Credited, taken back by the untick (a correcting entry), credited again: once, net.
+    deltas = list(PointsEntry.objects.filter(membership=member).values_list("delta", flat=True))
+    assert sorted(deltas) == [-5, 5, 5]
     assert row.points_entry.delta == 5 and row.points_entry.rule == rule
     member.refresh_from_db()
     assert member.points_balance == 5
@@ -260,6 +262,24 @@ def test_attendance_earns_points_once_and_the_attend_event_once(community):
     assert (
         MemberDay.objects.get(community=community, member_id=member.member_id, day=day).attends == 1
     )
+
+
+def test_an_untick_takes_the_attendance_out_of_the_dashboards(community):
+    member = MembershipFactory(community=community)
+    CalendarRules.objects.create(community=community, attendance_rule=encouraged(community, 5))
+    occurrence = started(community)
+    participation.attendance_set(occurrence=occurrence, membership=member, attended=True)
+    rollups_refresh_touched()
+    day = timezone.localtime(occurrence.starts_at, ZoneInfo(community.time_zone)).date()
+    figures = MemberDay.objects.filter(community=community, member_id=member.member_id, day=day)
+    assert figures.get().attends == 1
+
+    participation.attendance_set(occurrence=occurrence, membership=member, attended=False)
+    rollups_refresh_touched()
+    assert not ActivityEvent.objects.filter(community=community, kind=ActivityKind.ATTEND)
+    assert not figures.filter(attends__gt=0).exists()
+    member.refresh_from_db()
+    assert member.points_balance == 0
 
 
 def test_attendance_without_rules_earns_nothing_but_is_recorded(community):
@@ -483,8 +503,8 @@ def test_ticking_re_renders_the_row_with_the_new_points_balance(client_for, mode
     html = response.content.decode()
     assert html.lstrip().startswith(f'<tr id="person-{member.pk}"')
     assert f'data-testid="points-{member.pk}">7<' in html and "checked" in html
-    response = client.post(target, {}, **HTMX)  # unticked: the points stay (once earned)
-    assert f'data-testid="points-{member.pk}">7<' in response.content.decode()
+    response = client.post(target, {}, **HTMX)  # unticked (a mis-tick): the points go back
+    assert f'data-testid="points-{member.pk}">0<' in response.content.decode()
     assert "checked" not in response.content.decode()
     assert not Participation.objects.get(membership=member).attended
     client.post(target, {"attended": "1"}, **HTMX)
