@@ -342,12 +342,13 @@ def entry_update(
         scope = Scope.ALL  # a one-off is its only occurrence
     if scope == Scope.THIS:
         return _update_this(entry, _require_occurrence(entry, original_start), data)
+    old_capacity = entry.capacity
     if scope == Scope.FOLLOWING:
         original_start = _require_occurrence(entry, original_start)
         if original_start <= first_start(entry):
             scope = Scope.ALL
         else:
-            return _update_following(
+            changed = _update_following(
                 entry,
                 original_start,
                 communities,
@@ -357,7 +358,33 @@ def entry_update(
                 invite_picked,
                 by,
             )
-    return _update_all(entry, communities, data, host_members, host_staff, invite_picked)
+            _fill_freed_places(changed, old_capacity)
+            return changed
+    changed = _update_all(entry, communities, data, host_members, host_staff, invite_picked)
+    _fill_freed_places(changed, old_capacity)
+    return changed
+
+
+def _fill_freed_places(entry: CalendarEntry, old_capacity: int | None) -> None:
+    """A raised (or removed) capacity moves the waitlists of the entry's occurrences not
+    ended yet up (``participation.waitlist_promote``: first come, first served)."""
+    if old_capacity is None or (entry.capacity is not None and entry.capacity <= old_capacity):
+        return
+    from activities.calendar import participation  # it builds on this module
+
+    waiting = (
+        Occurrence.objects.filter(
+            entry=entry,
+            cancelled=False,
+            ends_at__gt=timezone.now(),
+            attendance_closed_at__isnull=True,
+            participations__response=Response.WAITLIST,
+        )
+        .distinct()
+        .order_by("starts_at", "pk")
+    )
+    for occurrence in waiting:
+        participation.waitlist_promote(occurrence=occurrence)
 
 
 def _update_this(entry: CalendarEntry, original_start: datetime, data: dict) -> CalendarEntry:

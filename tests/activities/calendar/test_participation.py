@@ -653,3 +653,58 @@ def test_a_raised_capacity_moves_the_waitlist_up_in_order(community):
     assert [p.membership for p in promoted] == [b]
     assert Participation.objects.get(membership=c).response == Response.WAITLIST
     assert participation.waitlist_promote(occurrence=occurrence) == []
+
+
+def test_raising_the_capacity_in_an_edit_fills_the_freed_places(community):
+    a, b, c = members(community, 3)
+    occurrence = future(community, capacity=1)
+    for m in (a, b, c):
+        participation.rsvp(occurrence=occurrence, membership=m, response="going")
+    services.entry_update(entry=occurrence.entry, data={"capacity": 1})  # unchanged: nobody
+    assert Participation.objects.filter(response=Response.WAITLIST).count() == 2
+    services.entry_update(entry=occurrence.entry, data={"capacity": 2})
+    by_member = dict(Participation.objects.values_list("membership", "response"))
+    assert by_member == {a.pk: Response.GOING, b.pk: Response.GOING, c.pk: Response.WAITLIST}
+    assert Participation.objects.get(membership=b).promoted_at is not None
+    services.entry_update(entry=occurrence.entry, data={"capacity": None})  # no cap: everyone
+    assert set(Participation.objects.values_list("response", flat=True)) == {Response.GOING}
+
+
+def test_a_capacity_raised_for_the_following_occurrences_fills_only_theirs(community):
+    """A weekly series of capacity 1 with a waitlist at its next two occurrences and at one
+    that ended: raised from the second on, only the second's waitlist moves up."""
+    a, b = members(community, 2)
+    zone = ZoneInfo(community.time_zone)
+    first = minute(timezone.now()).astimezone(zone) - timedelta(days=6)  # ended one
+    entry = services.entry_create(
+        organization=community.organization,
+        communities=[community],
+        data={
+            "kind": "meetup",
+            "title": "夜跑",
+            "start_date": first.date(),
+            "start_time": first.time().replace(second=0, microsecond=0),
+            "duration_minutes": 60,
+            "rrule": "FREQ=WEEKLY",
+            "capacity": 1,
+        },
+    )
+    starts = [services.first_start(entry) + timedelta(weeks=w) for w in range(3)]
+    rows = [services.occurrence_for(entry=entry, original_start=s) for s in starts]
+    for row in rows:
+        Participation.objects.create(
+            occurrence=row, membership=a, response=Response.GOING, responded_at=timezone.now()
+        )
+        Participation.objects.create(
+            occurrence=row, membership=b, response=Response.WAITLIST, responded_at=timezone.now()
+        )
+    rest = services.entry_update(
+        entry=entry, scope="following", original_start=starts[2], data={"capacity": 2}
+    )
+    assert rest.pk != entry.pk and rest.capacity == 2
+    waiting = dict(Participation.objects.filter(membership=b).values_list("occurrence", "response"))
+    assert waiting == {
+        rows[0].pk: Response.WAITLIST,  # ended: stays as it was
+        rows[1].pk: Response.WAITLIST,  # before the split: still capacity 1
+        rows[2].pk: Response.GOING,
+    }
