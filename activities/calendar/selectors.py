@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
@@ -20,13 +22,18 @@ from django.utils.translation import ngettext, pgettext
 
 from activities.access import visible_entries
 from activities.calendar import recurrence
-from activities.calendar.models import CalendarEntry, Occurrence
+from activities.calendar.models import CalendarEntry, EntryKind, Occurrence
 from activities.calendar.services import shape
 from communities.models import Community, Staff
 
 # The longest an entry may last (CalendarEntry.duration_minutes' bound), plus a day.
 _LONGEST = timedelta(days=61)
 _DAY = timedelta(days=1)
+# The entries' communities as the pages use them (names, links, zones): four columns.
+_COMMUNITIES = Prefetch(
+    "communities",
+    queryset=Community.objects.only("pk", "slug", "name", "time_zone", "organization_id"),
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,30 @@ class CalendarSlot:
     def title(self) -> str:
         return self.entry.title
 
+    @property
+    def zone_mark(self) -> str:
+        """The entry's zone, short, for a cramped cell: "Berlin", "New York", "UTC"."""
+        return self.entry.time_zone.rsplit("/", 1)[-1].replace("_", " ")
+
+    @property
+    def challenge_id(self) -> int | None:
+        """The check-in challenge the entry is the calendar side of (selected with the
+        entries: no query), else None."""
+        if self.entry.kind != EntryKind.CHALLENGE:
+            return None
+        try:
+            return self.entry.challenge.pk
+        except ObjectDoesNotExist:
+            return None
+
+    @property
+    def url(self) -> str:
+        """Where the calendar leads: a challenge's occurrences to the challenge's page (its
+        check-in grid), any other to the occurrence's page."""
+        if self.challenge_id is not None:
+            return reverse("activities:challenge", args=[self.challenge_id])
+        return reverse("activities:occurrence", args=[self.key])
+
 
 def _entries(
     staff: Staff,
@@ -112,13 +143,26 @@ def _entries(
     return entries.prefetch_related("communities")
 
 
+# What makes an occurrence row an exception (as the feeds read them, ``ics.feed_entries``):
+# a one-off's own row, a cancelled or moved one, or one edited since (every edit of a row
+# raises its sequence). The rows RSVPs and attendance leave behind change nothing shown and
+# are not read: in a busy organisation they are nearly all the rows.
+EXCEPTION_ROWS = (
+    Q(entry__rrule="") | Q(cancelled=True) | ~Q(starts_at=F("original_start")) | Q(sequence__gt=0)
+)
+
+
 def _exceptions(entry_ids: QuerySet, start: datetime, end: datetime) -> list[Occurrence]:
-    """Every exception row of the range's entries that can matter, in one query."""
+    """Every exception row of the range's entries that can matter, in one query (only the
+    columns expansion and the pages use)."""
     return list(
-        Occurrence.objects.filter(entry_id__in=entry_ids).filter(
+        Occurrence.objects.filter(entry_id__in=entry_ids)
+        .filter(
             Q(original_start__gte=start - _LONGEST, original_start__lt=end + _DAY)
             | Q(starts_at__lt=end, ends_at__gt=start)
         )
+        .filter(EXCEPTION_ROWS)
+        .only("pk", "entry_id", "original_start", "starts_at", "ends_at", "cancelled", "note")
     )
 
 
@@ -173,7 +217,8 @@ def community_next_occurrences(
         CalendarEntry.objects.filter(communities=community, cancelled_at__isnull=True)
         .filter(start_date__lte=(end + _DAY).date())
         .filter(~Q(rrule="") | Q(start_date__gte=(now - _LONGEST).date()))
-        .prefetch_related("communities")
+        .select_related("challenge")
+        .prefetch_related(_COMMUNITIES)
     )
     entries = list(entries_qs)
     if not entries:

@@ -35,13 +35,15 @@ from activities.calendar.forms import (
     PreviewForm,
     build_rrule,
 )
-from activities.calendar.models import EntryKind
+from activities.calendar.models import Challenge, EntryKind
 from activities.calendar.services import Scope
 from communities.forms import add_service_error
 from communities.permissions import Capability, has_capability, staff_required
 from communities.shortcuts import HtmxHttpRequest
 
 AGENDA_DAYS = 60
+# Occurrences a month cell lists; the rest are a "+N more" link to the day's week.
+MONTH_CELL_SLOTS = 4
 CHANGED_EVENT = "calendar-changed"
 
 
@@ -134,6 +136,19 @@ def _add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def _month_cell(filters: dict, day: date, slots: list, anchor: date) -> dict:
+    """A day of the month grid: its first MONTH_CELL_SLOTS occurrences and how many more
+    (a busy organisation's month stays a small page; "+N more" opens the day's week)."""
+    shown = slots if len(slots) <= MONTH_CELL_SLOTS else slots[:MONTH_CELL_SLOTS]
+    return {
+        "day": day,
+        "slots": shown,
+        "more": len(slots) - len(shown),
+        "day_query": _query(filters, day),
+        "in_month": day.month == anchor.month,
+    }
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 @staff_required(Capability.VIEW_COMMUNITIES)
@@ -147,11 +162,7 @@ def month(request: HtmxHttpRequest):
     first, last = weeks[0][0], weeks[-1][-1]
     by_day = _by_day(_slots(request, filters, first, last), first, last)
     grid = [
-        [
-            {"day": day, "slots": by_day.get(day, []), "in_month": day.month == anchor.month}
-            for day in week
-        ]
-        for week in weeks
+        [_month_cell(filters, day, by_day.get(day, []), anchor) for day in week] for week in weeks
     ]
     context = {
         "filters": filters,
@@ -404,6 +415,11 @@ def occurrence_page(request: HtmxHttpRequest, occurrence: OccurrenceRef):
         "can_manage": has_capability(request.staff, Capability.MANAGE_COMMUNITIES),
         "cancel_form": CancelForm(initial={"scope": Scope.THIS if entry.rrule else Scope.ALL}),
         "viewer_zone": request.staff.organization.time_zone,
+        "challenge": (
+            Challenge.objects.filter(entry=entry).first()
+            if entry.kind == EntryKind.CHALLENGE
+            else None
+        ),
         "hosts": [m.display_name for m in entry.host_members.all()]
         + [u.get_username() for u in entry.host_staff.all()],
     }

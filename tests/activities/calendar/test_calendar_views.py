@@ -239,3 +239,132 @@ def test_htmx_edit_goes_back_to_the_occurrence_page(client_for, operator_a, comm
     assert response["HX-Redirect"] == reverse("activities:occurrence", args=[key])
     talk.refresh_from_db()
     assert talk.sequence == 1 and talk.start_time == time(21, 0)  # only the occurrence moved
+
+
+def _cell(html: str, day: str) -> str:
+    return html.split(f'data-day="{day}"')[1].split("</td>")[0]
+
+
+def test_a_busy_day_lists_four_and_links_the_rest_to_its_week(client_for, operator_a, community_a):
+    for i in range(7):
+        entry(
+            community_a,
+            f"Talk {i}",
+            rrule="",
+            start_date=date(2026, 12, 10),
+            start_time=time(9 + i),
+        )
+    entry(community_a, "Quiet day", rrule="", start_date=date(2026, 12, 11))
+    client = client_for(operator_a)
+    query = {"date": "2026-12-01", "community": community_a.slug}
+    html = client.get(reverse("activities:calendar"), query).content.decode()
+    busy, quiet = _cell(html, "2026-12-10"), _cell(html, "2026-12-11")
+    assert busy.count('data-testid="slot"') == 4 and "+3 more" in busy
+    assert "Talk 3" in busy and "Talk 4" not in busy  # the first four, by start
+    week = reverse("activities:calendar-week")
+    more = f"{week}?date=2026-12-10&amp;community={community_a.slug}"
+    assert f'href="{more}"' in busy and f'hx-get="{more}"' in busy
+    assert quiet.count('data-testid="slot"') == 1 and "slot-more" not in quiet
+    # The week the link opens lists the whole day.
+    whole = client.get(week, {"date": "2026-12-10", "community": community_a.slug})
+    assert all(f"Talk {i}" in whole.content.decode() for i in range(7))
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get(reverse("activities:calendar"), query).content.decode()
+    assert "另有 3 项" in _cell(chinese, "2026-12-10")
+
+
+def test_a_busy_organisations_month_stays_small(client_for, operator_a, community_a):
+    for i in range(12):
+        entry(
+            community_a,
+            f"Daily {i}",
+            rrule="FREQ=DAILY",
+            start_date=date(2026, 11, 1),
+            start_time=time(6 + i),
+        )
+    html = client_for(operator_a).get(reverse("activities:calendar"), {"date": "2026-12-01"})
+    # 42 days × 12 series, of which each cell lists four.
+    assert keys(html) == 42 * 4
+    assert html.content.decode().count('data-testid="slot-more"') == 42
+
+
+def test_month_cells_say_another_zone_in_their_text(client_for, operator_a, community_a):
+    assert operator_a.organization.time_zone == "Asia/Shanghai"
+    entry(
+        community_a,
+        "London call",
+        rrule="",
+        start_date=date(2026, 12, 9),
+        time_zone="Europe/London",
+    )
+    entry(community_a, "Home talk", rrule="", start_date=date(2026, 12, 10))
+    html = client_for(operator_a).get(reverse("activities:calendar"), {"date": "2026-12-01"})
+    london, home = (
+        _cell(html.content.decode(), "2026-12-09"),
+        _cell(html.content.decode(), "2026-12-10"),
+    )
+    assert '<span class="slot-zone" data-testid="slot-zone">London</span>' in london
+    assert "21:00" in london and "slot-zone" not in home
+
+
+def test_a_challenges_occurrences_lead_to_the_challenge(client_for, operator_a, community_a):
+    from activities.calendar import challenges
+
+    challenge = challenges.challenge_create(
+        community=community_a,
+        data={
+            "title": "21天共读打卡",
+            "start_date": date(2026, 12, 7),
+            "days": 21,
+            "deadline": time(22, 0),
+            "max_missed_days": 2,
+            "deposit": "",
+            "keyword": "#打卡",
+            "reward_rule": None,
+        },
+    )
+    page = reverse("activities:challenge", args=[challenge.pk])
+    client = client_for(operator_a)
+    for name in ("activities:calendar", "activities:calendar-week", "activities:calendar-agenda"):
+        html = client.get(reverse(name), {"date": "2026-12-07"}).content.decode()
+        assert html.count(f'href="{page}"') >= 1, name
+        assert (
+            reverse("activities:occurrence", args=[f"{challenge.entry_id}-20261207T140000Z"])
+            not in html
+        )
+    panel = client.get(reverse("communities:detail", args=[community_a.slug])).content.decode()
+    assert f'href="{page}"' in panel.split('data-testid="next-occurrences"')[1]
+    occurrence = client.get(
+        reverse("activities:occurrence", args=[f"{challenge.entry_id}-20261207T140000Z"])
+    ).content.decode()
+    assert f'href="{page}" data-testid="occurrence-challenge"' in occurrence
+    talk = entry(community_a)
+    plain = client.get(reverse("activities:occurrence", args=[f"{talk.pk}-20261208T130000Z"]))
+    assert 'data-testid="occurrence-challenge"' not in plain.content.decode()
+
+
+def test_rows_of_answers_only_are_not_read_as_exceptions(client_for, operator_a, community_a):
+    """The selector reads only real exceptions (as the feeds do): an occurrence whose row
+    holds only answers is the rule's, and still has its page by its key."""
+    from activities.calendar import selectors
+
+    talk = entry(community_a)
+    answered = datetime(2026, 12, 8, 13, tzinfo=UTC)
+    services.occurrence_for(entry=talk, original_start=answered)  # what an RSVP leaves
+    moved = datetime(2026, 12, 15, 13, tzinfo=UTC)
+    services.entry_update(
+        entry=talk,
+        scope=Scope.THIS,
+        original_start=moved,
+        data={"start_time": time(20, 0), "end_time": time(20, 30), "note": "一小时提前"},
+    )
+    start, end = datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 31, tzinfo=UTC)
+    slots = {s.original_start: s for s in selectors.calendar_slots(operator_a, start, end)}
+    assert slots[answered].slot.occurrence_id is None and not slots[answered].moved
+    assert slots[moved].slot.occurrence_id is not None and slots[moved].note == "一小时提前"
+    assert slots[moved].starts_at == datetime(2026, 12, 15, 12, tzinfo=UTC)
+    key = f"{talk.pk}-20261208T130000Z"
+    client = client_for(operator_a)
+    month = client.get(reverse("activities:calendar"), {"date": "2026-12-01"}).content.decode()
+    assert f'href="{reverse("activities:occurrence", args=[key])}"' in month
+    assert client.get(reverse("activities:occurrence", args=[key])).status_code == 200
