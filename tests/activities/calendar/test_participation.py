@@ -174,13 +174,15 @@ def test_clearing_a_going_answer_moves_the_waitlist_up(community):
     assert Participation.objects.get(occurrence=occurrence, membership=b).response == "going"
 
 
+# The PostgreSQL pass only (integration): the SQLite test database is in memory with a
+# shared cache, whose table locks fail at once ("database table is locked") instead of
+# waiting; the file database used outside tests serialises writers (IMMEDIATE
+# transactions, a busy timeout).
+@pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_answers_never_overfill_the_capacity(org_a, monkeypatch):
     if connection.vendor != "postgresql":
-        # The SQLite test database is in memory with a shared cache, whose table locks fail
-        # at once ("database table is locked") instead of waiting; the file database used
-        # outside tests serialises writers (IMMEDIATE transactions, a busy timeout).
-        pytest.skip("concurrent writers need PostgreSQL (make test-postgres)")
+        pytest.fail("concurrent writers need PostgreSQL (make test-postgres): row locks")
     community = CommunityFactory(organization=org_a, name="并发群", slug="race")
     people = members(community, 2)
     occurrence = future(community, capacity=1)
