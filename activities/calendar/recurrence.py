@@ -171,13 +171,67 @@ def rest_after(text: str, start: datetime, first: datetime) -> str:
     return ";".join(f"COUNT={left}" if p.startswith("COUNT=") else p for p in parts)
 
 
+def _rule_parts(text: str) -> dict[str, str]:
+    parts = {}
+    for part in text.upper().split(";"):
+        name, _sep, value = part.partition("=")
+        parts[name.strip()] = value.strip()
+    return parts
+
+
+def _add_months(when: datetime, months: int) -> datetime:
+    index = when.year * 12 + when.month - 1 + months
+    return when.replace(year=index // 12, month=index % 12 + 1)
+
+
+def iteration_start(text: str, start: datetime, near: datetime) -> datetime:
+    """A DTSTART from which the rule gives exactly the occurrences it gives from naive
+    local ``start`` at ``near`` and later, as close before ``near`` as is safe.
+
+    dateutil iterates a rule from its DTSTART, period by period (day, week, month, year
+    of INTERVAL length), so a series that began a year ago costs a year of periods on
+    every page. Moving DTSTART forward by whole periods keeps everything dateutil takes
+    from it (the time of day; the weekday of a weekly rule; the day of the month of a
+    monthly one, the month and day of a yearly one) and the periods' alignment, so the
+    occurrences from the new DTSTART on are the same. Not for COUNT (counted from the
+    first) or BYSETPOS (counted within a period, the first of which would be cut), nor
+    for days a month or year does not always have (29–31; 29 February), nor for rules
+    finer than daily: those iterate from ``start`` as written. One whole period more is
+    kept before ``near`` than needed.
+    """
+    if near <= start:
+        return start
+    parts = _rule_parts(text)
+    if "COUNT" in parts or "BYSETPOS" in parts:
+        return start
+    try:
+        interval = int(parts.get("INTERVAL") or 1)
+    except ValueError:
+        return start
+    if interval < 1:
+        return start
+    freq = parts.get("FREQ")
+    if freq in ("DAILY", "WEEKLY"):
+        length = interval * (7 if freq == "WEEKLY" else 1)
+        periods = (near.date() - start.date()).days // length - 1
+        return start + timedelta(days=periods * length) if periods > 0 else start
+    if freq == "MONTHLY" and start.day <= 28:
+        periods = ((near.year - start.year) * 12 + near.month - start.month) // interval - 1
+        return _add_months(start, periods * interval) if periods > 0 else start
+    if freq == "YEARLY" and (start.month, start.day) != (2, 29):
+        periods = (near.year - start.year) // interval - 1
+        return start.replace(year=start.year + periods * interval) if periods > 0 else start
+    return start
+
+
 def local_starts(
     text: str, start: datetime, window_start: datetime, window_end: datetime
 ) -> list[datetime]:
-    """Naive local starts of the rule within [window_start, window_end)."""
+    """Naive local starts of the rule within [window_start, window_end) (iterated from
+    near the window, ``iteration_start``)."""
     if window_end <= start:
         return []
-    rule = build(text, start)
+    rule = build(text, iteration_start(text, start, window_start))
     return [w for w in rule.between(window_start, window_end, inc=True) if w < window_end]
 
 
