@@ -139,6 +139,9 @@ class ImportRun(models.Model):
     duplicates_skipped = models.PositiveIntegerField(_("duplicates skipped"), default=0)
     members_created = models.PositiveIntegerField(_("members created"), default=0)
     rows_rejected = models.PositiveIntegerField(_("rows rejected"), default=0)
+    # Rows or lines left out on purpose, by reason code: {"pat": 3, "recall": 2}
+    # (activities.importers.base.SKIP_LABELS gives their labels).
+    skipped = models.JSONField(_("skipped"), default=dict, blank=True)
     # [{"where": "line 12", "message": "…"}], already in the uploader's language.
     problems = models.JSONField(_("problems"), default=list, blank=True)
     language = models.CharField(max_length=10, default="en")

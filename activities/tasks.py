@@ -28,3 +28,11 @@ def settle_challenges_task() -> int:
     from activities.calendar.challenges import challenges_settle_due
 
     return challenges_settle_due()
+
+
+# Every five minutes (config/beat.py): runs whose worker died mid-import are marked failed.
+@shared_task(name="activities.reap_stale_imports")
+def reap_stale_imports_task() -> int:
+    from activities.services import imports_reap_stale
+
+    return imports_reap_stale()

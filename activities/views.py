@@ -12,6 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from activities import selectors, services
 from activities.forms import ActivityEntryForm, ImportForm
+from activities.importers.base import skipped_summary
 from activities.models import ImportFormat, ImportRun
 from activities.uploads import ImportUploadLimit
 from communities.permissions import Capability, communities_for, staff_required
@@ -107,8 +108,27 @@ def import_detail(request: HtmxHttpRequest, import_run: ImportRun):
             "nav": "imports",
             "run": import_run,
             "progress": selectors.import_progress(run=import_run),
+            "skipped": skipped_summary(import_run.skipped or {}),
+            "can_retry": services.import_can_retry(import_run),
         },
     )
+
+
+@require_POST
+@staff_required(Capability.MANAGE_COMMUNITIES)
+def import_retry(request: HtmxHttpRequest, import_run: ImportRun):
+    """ "Try again" on a failed import whose file is still stored: a new run, queued."""
+    try:
+        retry = services.import_retry(
+            run=import_run,
+            by=request.user,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("activities:import", import_id=import_run.pk)
+    messages.success(request, _("The file is queued again."))
+    return redirect("activities:import", import_id=retry.pk)
 
 
 @require_POST

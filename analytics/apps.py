@@ -7,4 +7,16 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self) -> None:
+        from activities.hooks import register_after_import
         from analytics import panels  # noqa: F401  (registers its settings panel)
+
+        # An import leaves its community's rollups fresh before it reports success
+        # (manage.py import_events, the Imports page's worker): activities.hooks.
+        register_after_import("analytics.rollups", _refresh_after_import)
+
+
+def _refresh_after_import(community, days) -> None:
+    from analytics.rollups import rollups_refresh_touched
+
+    if days:
+        rollups_refresh_touched(community=community)

@@ -477,18 +477,23 @@ def tier_days_backfill(*, community: Community) -> int:
 # --- Entry points -------------------------------------------------------------------------
 
 
-def rollups_refresh_touched() -> list[RefreshResult]:
-    """Drain the (community, day) marks left by ingestion, one community at a time.
+def rollups_refresh_touched(*, community: Community | None = None) -> list[RefreshResult]:
+    """Drain the (community, day) marks left by ingestion, one community at a time; with
+    ``community``, only that community's marks (what an import just left: the
+    ``activities.hooks`` step registered in ``analytics.apps``).
 
     A mark is deleted only if it was not touched again while its refresh ran, so an
     ingest that lands mid-refresh is picked up by the next run."""
     results = []
-    community_ids = TouchedDay.objects.values_list("community_id", flat=True).distinct()
-    for community in Community.objects.filter(pk__in=list(community_ids)):
+    marked = TouchedDay.objects.all()
+    if community is not None:
+        marked = marked.filter(community=community)
+    community_ids = marked.values_list("community_id", flat=True).distinct()
+    for each in Community.objects.filter(pk__in=list(community_ids)):
         marks = list(
-            TouchedDay.objects.filter(community=community).values_list("pk", "day", "marked_at")
+            TouchedDay.objects.filter(community=each).values_list("pk", "day", "marked_at")
         )
-        results.append(rollups_refresh(community=community, days=[day for _pk, day, _at in marks]))
+        results.append(rollups_refresh(community=each, days=[day for _pk, day, _at in marks]))
         for pk, _day, marked_at in marks:
             TouchedDay.objects.filter(pk=pk, marked_at=marked_at).delete()
     return results

@@ -40,6 +40,13 @@ def beat_schedule(heartbeat_seconds: float) -> dict:
             "schedule": 600.0,
             "options": {"expires": 600},
         },
+        # Every five minutes: imports whose worker stopped reporting progress for
+        # IMPORT_STALE_MINUTES (killed mid-file) are marked failed; a second run does nothing.
+        "reap-stale-imports": {
+            "task": "activities.reap_stale_imports",
+            "schedule": 300.0,
+            "options": {"expires": 300},
+        },
         # Every HEARTBEAT_INTERVAL_SECONDS (60 s by default): proves beat and a worker run.
         "health-heartbeat": {
             "task": "config.heartbeat",

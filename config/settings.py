@@ -308,6 +308,9 @@ IMPORT_MAX_JSON_TEXT_BYTES = env_int("IMPORT_MAX_JSON_TEXT_KB", 1024) * 1024
 # Each of a Slack export's channels.json and users.json, which are streamed too (users.json
 # takes about 1.5 KB per person).
 IMPORT_MAX_METADATA_BYTES = env_int("IMPORT_MAX_METADATA_MB", 100) * 1024 * 1024
+# A running import whose worker has not reported progress for this long is marked failed
+# (the worker was killed; nothing was written): activities.services.imports_reap_stale.
+IMPORT_STALE_MINUTES = env_int("IMPORT_STALE_MINUTES", 15)
 # Webhook API: events per request, body size, requests per connector per minute.
 INGEST_MAX_EVENTS = env_int("INGEST_MAX_EVENTS", 1_000)
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_KB", 2_048) * 1024

@@ -31,6 +31,7 @@ import ijson
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext_lazy, pgettext
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,13 @@ class ImportContext:
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     events_read: int = 0  # good or bad: none at all means the file had nothing to import
+    # Rows or lines read and deliberately left out, by reason (a ``SKIP_LABELS`` code):
+    # {"pat": 3, "recall": 2}. One dict update per skipped row.
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str) -> None:
+        """Count a row or line that is not imported, and is not a problem either."""
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
     def problem(self, where: str, message: str) -> None:
         """Record a bad row; the import will write nothing. Keeps the first N in full."""
@@ -102,6 +110,62 @@ class ImportContext:
     def progress(self, fraction: float) -> None:
         if self.on_progress is not None:
             self.on_progress(min(max(fraction, 0.0), 1.0))
+
+
+# --- Skipped rows -----------------------------------------------------------------------
+
+# What importers leave out on purpose, by reason code (stored in ImportRun.skipped, so
+# codes are never renamed): "<count> <what>", singular or plural by the count.
+SKIP_LABELS: dict[str, Any] = {
+    "pat": ngettext_lazy("%(count)s pat", "%(count)s pats", "count"),
+    "recall": ngettext_lazy("%(count)s recall", "%(count)s recalls", "count"),
+    "system": ngettext_lazy("%(count)s system message", "%(count)s system messages", "count"),
+    "bot": ngettext_lazy("%(count)s bot message", "%(count)s bot messages", "count"),
+    "you": ngettext_lazy(
+        "%(count)s line about you (the exporting account)",
+        "%(count)s lines about you (the exporting account)",
+        "count",
+    ),
+    "deleted_account": ngettext_lazy(
+        "%(count)s deleted account", "%(count)s deleted accounts", "count"
+    ),
+    "no_author": ngettext_lazy(
+        "%(count)s message without an author", "%(count)s messages without an author", "count"
+    ),
+    "other_type": ngettext_lazy(
+        "%(count)s item of a type that is not activity",
+        "%(count)s items of types that are not activity",
+        "count",
+    ),
+    "blank": ngettext_lazy("%(count)s blank line", "%(count)s blank lines", "count"),
+}
+_OTHER_SKIPPED = ngettext_lazy("%(count)s other row", "%(count)s other rows", "count")
+
+
+def skipped_labels(skipped: dict[str, int]) -> list[str]:
+    """``{"pat": 3, "recall": 2}`` → ``["3 pats", "2 recalls"]`` in the active language,
+    most frequent first (codes in ``SKIP_LABELS`` order on a tie)."""
+    order = {code: index for index, code in enumerate(SKIP_LABELS)}
+    labels = []
+    for code, count in sorted(
+        skipped.items(), key=lambda item: (-item[1], order.get(item[0], len(order)))
+    ):
+        if count > 0:
+            labels.append(SKIP_LABELS.get(code, _OTHER_SKIPPED) % {"count": count})
+    return labels
+
+
+def skipped_summary(skipped: dict[str, int]) -> str:
+    """ "3 pats and 2 recalls skipped", or "" when nothing was."""
+    labels = skipped_labels(skipped)
+    if not labels:
+        return ""
+    if len(labels) > 1:
+        # "3 pats, 2 recalls and 1 system message": separator and "and" are translated
+        # (Chinese joins with 、 and 和, without spaces).
+        head = pgettext("list separator", ", ").join(labels[:-1])
+        labels = [_("%(items)s and %(last)s") % {"items": head, "last": labels[-1]}]
+    return _("%(list)s skipped") % {"list": labels[0]}
 
 
 # --- Small helpers ----------------------------------------------------------------------

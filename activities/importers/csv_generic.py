@@ -113,12 +113,14 @@ def _rows(reader, columns: dict[str, int], ctx: ImportContext) -> Iterator[Incom
     for row in reader:
         number += 1
         if len(row) != width:
-            if row:  # a blank line is skipped quietly
+            if row:
                 ctx.problem(
                     row_at(number),
                     _("This row has %(count)s cells; the header has %(width)s.")
                     % {"count": len(row), "width": width},
                 )
+            else:
+                ctx.skip("blank")
             continue
         ok = True
         at = row[i_at].strip()

@@ -104,7 +104,11 @@ def _json_message(message, prefix: str, ctx: ImportContext, number: int):
             kind = ActivityKind.LEAVE
         else:
             kind = ActivityKind.REMOVED
-    if kind is not None and not author.get("isBot") and not person.get("isBot"):
+    if kind is None:
+        ctx.skip("system")
+    elif author.get("isBot") or person.get("isBot"):
+        ctx.skip("bot")
+    else:
         if not person.get("id"):
             ctx.problem(where, _("The message has no author."))
             return
@@ -160,7 +164,8 @@ def _csv_events(reader: ProgressReader, ctx: ImportContext) -> Iterator[Incoming
         current_date, seen = None, {}
         for number, row in enumerate(rows, start=2):
             if not any(row):
-                continue  # a blank line (e.g. at the end)
+                ctx.skip("blank")  # a blank line (e.g. at the end)
+                continue
             if len(row) < len(header):
                 ctx.problem(row_at(number), _("The row has too few columns."))
                 continue

@@ -124,7 +124,9 @@ def _message(message, prefix, names, bots, ctx, label, number) -> Iterator[Incom
         kind = ActivityKind.REPLY if user else None
     # Any other subtype (topic/purpose/name changes, pins, tombstones…) is not activity.
 
-    if kind is not None:
+    if kind is None:
+        ctx.skip("bot" if is_bot else "no_author" if subtype == "file_comment" else "system")
+    else:
         if not user:
             ctx.problem(_where(label, number), _("The message has no author (user)."))
             return

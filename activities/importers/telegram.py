@@ -133,12 +133,14 @@ def _choose_chat(chats: list[_Chat], source_name: str) -> _Chat:
 
 def _message_events(message: Any, chat_id: Any, ctx: ImportContext) -> Iterator[IncomingEvent]:
     if not isinstance(message, dict):
+        ctx.skip("other_type")
         return
     message_id = message.get("id")
     if not isinstance(message_id, int) or isinstance(message_id, bool):
         ctx.problem(_("chat %(chat)s") % {"chat": chat_id}, _("A message has no numeric id."))
         return
     if message.get("type") not in ("message", "service"):
+        ctx.skip("other_type")
         return
     where = _("message %(id)s") % {"id": message_id}
     occurred_at = _occurred_at(message, ctx)
@@ -179,12 +181,16 @@ def _message_events(message: Any, chat_id: Any, ctx: ImportContext) -> Iterator[
             # Deleted accounts are null: nobody to count.
             if isinstance(member, str) and member:
                 yield IncomingEvent(f"{base_id}:{index}", kind, occurred_at, member, member)
+            else:
+                ctx.skip("deleted_account")
     elif action in JOIN_ACTIONS:
         if not isinstance(actor_id, str) or not actor_id:
             ctx.problem(where, _("The service message has no actor id (actor_id)."))
             return
         yield IncomingEvent(base_id, ActivityKind.JOIN, occurred_at, actor_id, actor)
-    # Other actions (pin_message, create_group, edit_group_title, …) are not membership.
+    else:
+        # Other actions (pin_message, create_group, edit_group_title, …) are not membership.
+        ctx.skip("system")
 
 
 def _occurred_at(message: dict, ctx: ImportContext) -> datetime | None:

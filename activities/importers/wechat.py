@@ -24,7 +24,8 @@ Reading it:
   ``<title>`` is kept as text when ``StrContent`` holds the XML. Type 10000 system lines
   that announce joins (invite, QR code, Chinese and English clients) or removals become
   ``join`` / ``removed`` for each person named; the rest (recalls 撤回, red packets, pats
-  拍了拍, renames) and Type 10002 (revoke XML) and unknown types are skipped quietly.
+  拍了拍, renames) and Type 10002 (revoke XML) and unknown types are skipped, each counted
+  by reason in ``ctx.skipped`` (pat, recall, system, other_type; blank rows as blank).
   WeChat does not tell a group when someone leaves by themselves, so a leave is rarely seen
   (``"X"退出了群聊`` is read when present).
 - System lines name people by display name only. The key is the wxid if that name was a
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 
 from django.utils.translation import gettext as _
@@ -171,16 +172,20 @@ def _rows(reader, c: dict[str, int], ctx: ImportContext) -> Iterator[IncomingEve
     for row in reader:
         number += 1
         if len(row) < width:
-            if row:  # a blank line is skipped quietly
+            if row:
                 ctx.problem(
                     row_at(number),
                     _("This row has %(count)s cells; the header has %(width)s.")
                     % {"count": len(row), "width": width},
                 )
+            else:
+                ctx.skip("blank")
             continue
         type_ = row[c["Type"]].strip()
         if type_ not in _KEEP:
-            continue  # revokes (10002), calls, friend requests, unknown types
+            # revokes and other system XML (10002), calls, friend requests, unknown types
+            ctx.skip(_sysmsg_reason(row[c["StrContent"]]) if type_ == "10002" else "other_type")
+            continue
         create, local = row[c["CreateTime"]].strip(), row[c["StrTime"]].strip()
         when = _time(create, local, ctx)
         if when is None:
@@ -200,7 +205,9 @@ def _rows(reader, c: dict[str, int], ctx: ImportContext) -> Iterator[IncomingEve
         base_id = f"wx:{row[c['TalkerId']].strip()}:{local_id}:{create or local}"
         content = row[c["StrContent"]]
         if type_ == "10000":
-            yield from _system(content.strip(), base_id, when, ids, self_key)
+            content = content.strip()
+            if not (yield from _system(content, base_id, when, ids, self_key)):
+                ctx.skip(_system_reason(content))
             continue
 
         sender = row[c["Sender"]].strip()
@@ -219,7 +226,8 @@ def _rows(reader, c: dict[str, int], ctx: ImportContext) -> Iterator[IncomingEve
         if type_ != "49":
             kind, body = ActivityKind.MESSAGE.value, content if type_ == "1" else ""
         elif sub == "62":
-            continue  # a pat (拍一拍)
+            ctx.skip("pat")  # a pat (拍一拍)
+            continue
         else:
             kind = ActivityKind.REPLY.value if sub == "57" else ActivityKind.POST.value
             body = _title(content)
@@ -228,13 +236,35 @@ def _rows(reader, c: dict[str, int], ctx: ImportContext) -> Iterator[IncomingEve
 
 def _system(
     content: str, base_id: str, when: datetime, ids: dict[str, str], self_key: str
-) -> Iterator[IncomingEvent]:
+) -> Generator[IncomingEvent, None, bool]:
     """Join / removal / leave events for the people a system line names; nothing for the
-    other system lines (recalls, red packets, pats, renames)."""
+    other system lines (recalls, red packets, pats, renames). Returns whether the line
+    was a membership line (``yield from`` hands the value back)."""
     for pattern, kind in _SYSTEM:
         if match := pattern.match(content):
-            for index, name in enumerate(_names(match["who"])):
+            names = _names(match["who"])
+            for index, name in enumerate(names):
                 key = self_key if name is None else ids.get(name, name)
                 external_id = base_id if index == 0 else f"{base_id}:{index}"
                 yield IncomingEvent(external_id, kind, when, key, name or "", content)
-            return
+            return bool(names)
+    return False
+
+
+def _system_reason(content: str) -> str:
+    """Why a Type 10000 line that is not a join, removal or leave was skipped."""
+    if "拍了拍" in content or " patted " in content:
+        return "pat"
+    if "撤回了一条消息" in content or " recalled a message" in content:
+        return "recall"
+    return "system"
+
+
+def _sysmsg_reason(content: str) -> str:
+    """Why a Type 10002 row (``<sysmsg type="…">`` XML) was skipped."""
+    head = content[:80]
+    if 'type="revokemsg"' in head:
+        return "recall"
+    if 'type="pat"' in head:
+        return "pat"
+    return "system"

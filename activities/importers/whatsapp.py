@@ -14,7 +14,10 @@ Two-digit years are 20xx.
 
 Members have no ids in these exports: the key is the display name, or the phone number
 as written. System lines (joins, leaves, adds, removals; English and Chinese) become
-membership events; other system lines (encryption notice, subject changes, …) are skipped.
+membership events; other system lines (encryption notice, subject changes, …) are skipped
+and counted by reason in ``ctx.skipped`` ("system"; "you" for a join or removal of the
+exporting account, whose name the file does not give; "blank" for blank lines before the
+first message).
 """
 
 from __future__ import annotations
@@ -89,7 +92,7 @@ def events(path, ctx: ImportContext) -> Iterator[IncomingEvent]:
         if when != last_stamp:  # identical lines can only share a timestamp
             occurrences.clear()
             last_stamp = when
-        yield from _read(when, make_aware(when, ctx.time_zone), body, more, occurrences)
+        yield from _read(when, make_aware(when, ctx.time_zone), body, more, occurrences, ctx)
 
     with open(path, "rb") as raw:
         reader = ProgressReader(raw, file_size(path), ctx)
@@ -103,7 +106,9 @@ def events(path, ctx: ImportContext) -> Iterator[IncomingEvent]:
             if match is None:
                 if pending is not None:
                     pending[2].append(line)
-                continue  # else: blank lines, or the rest of an unreadable message
+                elif not line.strip(_MARKS + " \t"):
+                    ctx.skip("blank")
+                continue  # else: the rest of an unreadable message (a problem already)
             if pending is not None:
                 yield from finish(pending)
                 pending = None
@@ -174,11 +179,18 @@ def _time(match: re.Match, day_first: bool) -> datetime | None:
 
 
 def _read(
-    when: datetime, aware: datetime, body: str, more: list[str], occurrences: dict
+    when: datetime,
+    aware: datetime,
+    body: str,
+    more: list[str],
+    occurrences: dict,
+    ctx: ImportContext,
 ) -> Iterator[IncomingEvent]:
-    """The events of one entry: a message, a membership line, or nothing."""
+    """The events of one entry: a message, a membership line, or nothing (counted in
+    ``ctx.skipped``: "system", or "you" for a line about the exporting account)."""
     body = body.lstrip(_MARKS)
     if _NOT_ACTIVITY.match(body):
+        ctx.skip("system")
         return
     sender, colon, text = body.partition(": ")
     # iOS writes system lines as "<group name>: \u200e<text>"; people cannot type the mark.
@@ -186,17 +198,22 @@ def _read(
     if system is not None:
         system = system.strip(_MARKS + " ")
         if _NOT_ACTIVITY.match(system):
+            ctx.skip("system")
             return
         for pattern, kind in _SYSTEM:
             if found := pattern.fullmatch(system):
                 seen = _count(occurrences, (body,))
                 for index, name in enumerate(_NAME_LIST.split(found["who"])):
                     name = _clean(name)
-                    if name and name not in _YOU:
+                    if name in _YOU:
+                        # The file never says who "you" is: reported, not made a member.
+                        ctx.skip("you")
+                    elif name:
                         key = stable_id("whatsapp", when.isoformat(), body, seen, index)
                         yield IncomingEvent(key, kind, aware, name, name)
                 return
         if not colon:
+            ctx.skip("system")
             return  # another system line: nothing to count
     sender = _clean(sender)
     text = "\n".join([text.lstrip(_MARKS), *more])

@@ -102,6 +102,7 @@ POST_ONLY = {
     "communities:connector-rotate",
     "communities:connector-revoke",
     "activities:record",
+    "activities:import-retry",
     "organization-privacy",
     "tokens:create",
     "tokens:revoke",

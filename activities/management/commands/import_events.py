@@ -1,10 +1,15 @@
 """``manage.py import_events --community SLUG --format FORMAT PATH``: a chat export from
-the command line, through the same service as the Imports page."""
+the command line, through the same service as the Imports page.
+
+Before it exits, the rollups of the days the import touched are refreshed (the steps
+higher apps registered in ``activities.hooks``), so ``manage.py export_metrics`` run
+right after it reads the new figures. The summary lists what was skipped, by reason."""
 
 from django.core.management.base import BaseCommand, CommandError
 
+from activities.importers.base import skipped_labels
 from activities.models import ImportFormat
-from activities.services import import_file
+from activities.services import import_file, import_refresh_figures
 from communities.models import Community
 
 
@@ -32,13 +37,18 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}") from error
         outcome = import_file(community=found[0], format=format, path=path, source_name=source)
+        import_refresh_figures(community=found[0], outcome=outcome)
         result = outcome.result
+        skipped = sum(outcome.skipped.values())
         self.stdout.write(
             f"events created: {result.events_created}\n"
             f"duplicates skipped: {result.duplicates_skipped}\n"
             f"members created: {result.members_created}\n"
-            f"rows rejected: {outcome.rows_rejected}"
+            f"rows rejected: {outcome.rows_rejected}\n"
+            f"rows skipped: {skipped}"
         )
+        for label in skipped_labels(outcome.skipped):
+            self.stdout.write(f"  {label}")
         if not outcome.ok:
             for problem in outcome.problems:
                 where = f"{problem.where}: " if problem.where else ""
