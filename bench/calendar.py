@@ -324,6 +324,11 @@ def main() -> int:
         today = datetime.now(zone).date()
         with transaction.atomic():
             counts = build(org, communities, one_offs=args.one_offs, rng=rng, today=today)
+        if connection.vendor == "postgresql":
+            # Planner statistics, as autovacuum keeps them on a database in use: without
+            # them the freshly bulk-loaded tables are planned as empty (nested loops).
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         print(
             f"built in {time.perf_counter() - started:.1f} s: {args.communities} communities, "
             f"{counts['series']} series, {counts['one_offs']} one-offs, "
