@@ -107,7 +107,10 @@ def import_file(
                     "leaves of people (bots and system messages are skipped)."
                 )
                 if summary := skipped_summary(ctx.skipped):
-                    message = f"{message} {summary}."
+                    message = _("%(message)s %(skipped)s.") % {
+                        "message": message,
+                        "skipped": summary,
+                    }
                 raise ImportRejected(message)
     except _Rollback:
         outcome.result = IngestResult()

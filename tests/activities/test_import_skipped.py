@@ -188,3 +188,12 @@ def test_the_import_page_shows_the_counts(client_for, operator_a, community_a, s
     page = client.get(url, headers={"accept-language": "zh-hans"}).content.decode()
     assert "已跳过 2 条撤回和 1 条拍一拍" in page
     assert ImportRun.objects.get().skipped == {"recall": 2, "pat": 1}
+
+
+@pytest.mark.django_db
+def test_the_nothing_to_import_message_is_chinese_too(community_a, tmp_path):
+    path = tmp_path / "chat.txt"
+    path.write_text("12/31/20, 9:01 PM - Alice added you\n", encoding="utf-8")
+    with translation.override("zh-hans"):
+        outcome = import_file(community=community_a, format="whatsapp", path=path)
+    assert outcome.problems[0].message.endswith("已跳过 1 行关于“你”（导出者本人）的记录。")
