@@ -36,6 +36,14 @@ It prints a table of results against the targets; it exits non-zero only on erro
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script, this folder comes first on sys.path, where bench/calendar.py would
+# shadow the standard library's calendar (which Django and dateutil import).
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
 import argparse
 import cProfile
 import math
@@ -44,14 +52,12 @@ import pstats
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
-from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 

@@ -26,6 +26,14 @@ It prints a table (path, events, seconds, events/s) and the ratio import/naive.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script, this folder comes first on sys.path, where bench/calendar.py would
+# shadow the standard library's calendar (which Django and dateutil import).
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
 import argparse
 import cProfile
 import csv
@@ -34,11 +42,9 @@ import pstats
 import random
 import resource
 import shutil
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
