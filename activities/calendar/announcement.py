@@ -11,8 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone, translation
-from django.utils.dates import MONTHS, WEEKDAYS
+from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -40,12 +39,9 @@ def _day_words(start: datetime, today) -> str:
             if evening
             else pgettext("announcement", "Tomorrow")
         )
-    return pgettext("announcement date", "%(weekday)s %(day)d %(month)s") % {
-        "weekday": WEEKDAYS[start.weekday()],
-        "day": start.day,
-        "month": MONTHS[start.month],
-        "month_number": start.month,
-    }
+    # A Django date format, translated: "Tuesday 8 December" / "12月8日（星期二）".
+    # Translators: a date format (https://docs.djangoproject.com/en/5.2/ref/templates/builtins/#date).
+    return dateformat.format(start, pgettext("announcement date format", "l j F"))
 
 
 def pre_announcement(
