@@ -43,23 +43,21 @@ from pathlib import Path
 # shadow the standard library's calendar (which Django and dateutil import).
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
-
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import argparse
 import cProfile
 import math
-import os
 import pstats
 import random
-import shutil
 import statistics
-import tempfile
 import time
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
+
+from bench.scratch import scratch_cleanup, scratch_django
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE = "Asia/Shanghai"  # every community's zone: days and weeks are counted in it
@@ -444,36 +442,16 @@ def main() -> int:
     if args.quick:
         args.members, args.events, args.communities = 20_000, 1_000_000, 10
 
-    work = Path(tempfile.mkdtemp(prefix="bench-analytics-"))
-    url = os.environ.get("DATABASE_URL", "")
-    dbname = urlsplit(url).path.lstrip("/")
-    os.environ["VAR_DIR"] = str(work)  # SQLite file, file cache, media, celery: throwaway
-    os.environ.pop("REDIS_URL", None)
-    if url:
-        if "bench" not in dbname:
-            sys.exit(f"Refusing to drop and recreate {dbname!r}: use a database named *bench*.")
-        import psycopg
-        from psycopg import sql
+    scratch = scratch_django("analytics")
+    url = scratch.url
+    from django import get_version
 
-        admin_url = urlsplit(url)._replace(path="/postgres").geturl()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
-            )
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["DEBUG"] = "0"  # as production runs: no query log, no debug toolbar
-    hosts = os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1")
-    os.environ["ALLOWED_HOSTS"] = f"{hosts},testserver"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    django_version = get_version()
     import logging
 
     logging.getLogger("django.request").setLevel(logging.CRITICAL)  # errors: one line below
     from django.core.management import call_command
-    from django.db import connection, connections, transaction
+    from django.db import connection, transaction
     from django.test import Client
 
     from activities.ingest import ingest_events
@@ -533,6 +511,9 @@ def main() -> int:
         written = defaultdict(int)
         started = time.perf_counter()
         if postgres:
+            import psycopg
+            from psycopg import sql
+
             raw = psycopg.connect(url)
             try:
                 raw.execute("SET synchronous_commit = off")
@@ -779,7 +760,7 @@ def main() -> int:
                 import sqlite3
 
                 server = f"SQLite {sqlite3.sqlite_version}"
-        print(f"\ndatabase: {server}; Django {django.get_version()}; "
+        print(f"\ndatabase: {server}; Django {django_version}; "
               f"Python {sys.version.split()[0]}; {args.requests} requests per page, "
               f"naive median of {len(naive_times)} runs")  # fmt: skip
 
@@ -837,18 +818,7 @@ def main() -> int:
             print(f"ERROR: {error}")
         return 1 if errors else 0
     finally:
-        connections.close_all()
-        if url and not args.keep:
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                        sql.Identifier(dbname)
-                    )
-                )
-        if args.keep:
-            print(f"kept: {work}" + (f" and database {dbname}" if url else ""))
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        scratch_cleanup(scratch, keep=args.keep)
 
 
 def get_user(username: str):

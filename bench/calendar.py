@@ -43,19 +43,17 @@ from pathlib import Path
 # on sys.path and would shadow it (dateutil imports calendar.monthrange). Not any more.
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
-
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import argparse
 import math
-import os
 import random
-import shutil
 import statistics
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
+
+from bench.scratch import scratch_cleanup, scratch_django
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONES = ["Asia/Shanghai"] * 7 + ["Europe/Berlin", "America/New_York", "Asia/Tokyo"]
@@ -262,38 +260,16 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile one run of our expansion")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="bench-calendar-"))
-    url = os.environ.get("DATABASE_URL", "")
-    dbname = urlsplit(url).path.lstrip("/")
-    os.environ["VAR_DIR"] = str(work)  # SQLite file, file cache, media: throwaway
-    os.environ.pop("REDIS_URL", None)
-    os.environ.pop("CELERY_BROKER_URL", None)
-    if url:
-        if "bench" not in dbname:
-            sys.exit(f"Refusing to drop and recreate {dbname!r}: use a database named *bench*.")
-        import psycopg
-        from psycopg import sql
+    scratch = scratch_django("calendar")
+    from django import get_version
 
-        admin_url = urlsplit(url)._replace(path="/postgres").geturl()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
-            )
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["DEBUG"] = "0"  # as production runs
-    hosts = os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1")
-    os.environ["ALLOWED_HOSTS"] = f"{hosts},testserver"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    django_version = get_version()
     import logging
 
     logging.getLogger("django.request").setLevel(logging.CRITICAL)
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.db import connection, connections, transaction
+    from django.db import connection, transaction
     from django.test import Client
     from django.urls import reverse
 
@@ -430,7 +406,7 @@ def main() -> int:
 
                 server = f"SQLite {sqlite3.sqlite_version}"
         print(
-            f"\ndatabase: {server}; Django {django.get_version()}; Python "
+            f"\ndatabase: {server}; Django {django_version}; Python "
             f"{sys.version.split()[0]}; expansion median of {len(ours_times)} (ours) "
             f"and {len(naive_times)} (naive) runs"
         )
@@ -442,18 +418,7 @@ def main() -> int:
             print(f"ERROR: {error}")
         return 1 if errors else 0
     finally:
-        connections.close_all()
-        if url and not args.keep:
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                        sql.Identifier(dbname)
-                    )
-                )
-        if args.keep:
-            print(f"kept: {work}" + (f" and database {dbname}" if url else ""))
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        scratch_cleanup(scratch, keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from pathlib import Path
 # shadow the standard library's calendar (which Django and dateutil import).
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
-
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import argparse
 import cProfile
 import csv
@@ -41,11 +41,10 @@ import os
 import pstats
 import random
 import resource
-import shutil
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
+
+from bench.scratch import scratch_cleanup, scratch_django
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = (("message", 78), ("reply", 12), ("reaction", 6), ("check_in", 2), ("post", 2))
@@ -170,29 +169,13 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    url = os.environ.get("DATABASE_URL", "")
-    dbname = urlsplit(url).path.lstrip("/")
-    if url:
-        if "bench" not in dbname:
-            sys.exit(f"Refusing to drop and recreate {dbname!r}: use a database named *bench*.")
-        import psycopg
-        from psycopg import sql
+    scratch = scratch_django("ingest", keep_redis=True)
+    work, url = scratch.work, scratch.url
+    from django import get_version
 
-        admin_url = urlsplit(url)._replace(path="/postgres").geturl()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(dbname)))
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    else:
-        os.environ["VAR_DIR"] = str(work)  # SQLite file, cache, media: all throwaway
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ.setdefault("DEBUG", "0")  # as the worker runs: no query log
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    django_version = get_version()
     from django.core.management import call_command
-    from django.db import connection, connections, transaction
+    from django.db import connection, transaction
 
     from activities.models import ActivityEvent, EventSource
     from activities.services import import_file
@@ -303,7 +286,7 @@ def main() -> int:
                 import sqlite3
 
                 server = f"SQLite {sqlite3.sqlite_version}"
-        print(f"database: {connection.vendor} ({server}); Django {django.get_version()}; "
+        print(f"database: {connection.vendor} ({server}); Django {django_version}; "
               f"Python {sys.version.split()[0]}")  # fmt: skip
         print(f"\n{'path':<28} {'events':>10} {'seconds':>9} {'events/s':>10}")
         for label, events, seconds in table:
@@ -320,18 +303,7 @@ def main() -> int:
         )
         return 0
     finally:
-        connections.close_all()
-        if url and not args.keep:
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                        sql.Identifier(dbname)
-                    )
-                )
-        if args.keep:
-            print(f"kept: {work}" + (f" and database {dbname}" if url else ""))
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        scratch_cleanup(scratch, keep=args.keep)
 
 
 if __name__ == "__main__":
