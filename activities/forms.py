@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import ACTIVITY_KINDS, ActivityKind, ImportFormat
@@ -18,9 +19,13 @@ class ImportForm(forms.Form):
         label=_("Chat or channel"),
         required=False,
         max_length=200,
-        help_text=_(
-            "Only for exports that hold several chats (a full Telegram account export, "
-            "a Slack workspace): the name or id of the one that is this community."
+        help_text=format_lazy(
+            "{} {}",
+            _(
+                "Only for exports that hold several chats (a full Telegram account export, "
+                "a Slack workspace): the name or id of the one that is this community."
+            ),
+            _("For WhatsApp: your own name in the chat, so that “… added you” is your join."),
         ),
     )
 

@@ -5,12 +5,17 @@ Two layouts share the message format: a single chat (``{"name", "type", "id",
 [chat, ...]}}``). Telegram Desktop writes a chat's ``name``, ``type`` and ``id`` before
 its ``messages``, so while streaming we always know which chat a message belongs to.
 
+Senders and actors are keyed ``user<id>`` (``channel<id>`` for a channel's posts),
+whether the file writes ``"from_id": "user123"`` (Telegram Desktop since 2.4) or the bare
+number ``"from_id": 123`` (older versions, some other exporters): see ``peer_id``.
+
 External ids are ``tg:<chat id>:<message id>``, plus ``:<index>`` for each member named
 in an ``invite_members`` / ``remove_members`` service message.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -150,8 +155,8 @@ def _message_events(message: Any, chat_id: Any, ctx: ImportContext) -> Iterator[
     base_id = f"tg:{chat_id}:{message_id}"
 
     if message.get("type") == "message":
-        sender_id = message.get("from_id")
-        if not isinstance(sender_id, str) or not sender_id:
+        sender_id = peer_id(message.get("from_id"))
+        if not sender_id:
             ctx.problem(where, _("The message has no sender id (from_id)."))
             return
         # A sticker or photo without caption has text "": it still counts as a message.
@@ -162,13 +167,13 @@ def _message_events(message: Any, chat_id: Any, ctx: ImportContext) -> Iterator[
         return
 
     action = message.get("action")
-    actor_id, actor = message.get("actor_id"), _name(message.get("actor"))
+    actor_id, actor = peer_id(message.get("actor_id")), _name(message.get("actor"))
     members = message.get("members")
     if action in ("invite_members", "remove_members"):
         if not isinstance(members, list):
             ctx.problem(where, _("The service message lists no members."))
             return
-        if members == [actor] and isinstance(actor_id, str) and actor_id:
+        if members == [actor] and actor_id:
             # Joining a public group, or leaving any group, is the actor "inviting" or
             # "removing" themselves: then we know their id.
             kind = ActivityKind.JOIN if action == "invite_members" else ActivityKind.LEAVE
@@ -184,13 +189,34 @@ def _message_events(message: Any, chat_id: Any, ctx: ImportContext) -> Iterator[
             else:
                 ctx.skip("deleted_account")
     elif action in JOIN_ACTIONS:
-        if not isinstance(actor_id, str) or not actor_id:
+        if not actor_id:
             ctx.problem(where, _("The service message has no actor id (actor_id)."))
             return
         yield IncomingEvent(base_id, ActivityKind.JOIN, occurred_at, actor_id, actor)
     else:
         # Other actions (pin_message, create_group, edit_group_title, …) are not membership.
         ctx.skip("system")
+
+
+def peer_id(value: Any) -> str:
+    """A sender or actor id as member key: ``"user123456789"`` (Telegram Desktop since
+    2.4), ``"channel1790234567"`` for a channel's posts, ``"chat…"`` for a basic group;
+    older versions and some exporters write the bare number (``123456789`` or
+    ``"123456789"``), which is a user's: the same person as ``"user123456789"``; a
+    negative number is a chat's in the Bot API's numbering (``-100<id>`` a channel).
+    ``""`` when there is none."""
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    # Bot API numbering, used by exporters built on it: -100… a channel, -… a basic group.
+    if value > 0:
+        return f"user{value}"
+    if value < -1_000_000_000_000:
+        return f"channel{-value - 1_000_000_000_000}"
+    return f"chat{-value}" if value else ""
 
 
 def _occurred_at(message: dict, ctx: ImportContext) -> datetime | None:

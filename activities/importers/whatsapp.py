@@ -1,4 +1,8 @@
-"""WhatsApp "Export chat" text files (``_chat.txt`` / ``WhatsApp Chat with ….txt``).
+"""WhatsApp "Export chat": the text file (``_chat.txt`` / ``WhatsApp Chat with ….txt``)
+or the ``.zip`` the phone shares, which holds that file (``_chat.txt`` on iOS, ``WhatsApp
+Chat with ….txt`` on Android) and, "with media", the photos and voice notes, which are
+ignored. The zip is opened with ``SafeZip`` (entry count, unpacked bytes counted while
+reading); the chat text is unpacked once to a temporary file and read like an upload.
 
 Lines start with a timestamp, either Android style (``12/31/20, 9:41 PM - Alice: hi``,
 ``31/12/2020, 21:41 - Alice: hi``) or iOS style (``[31/12/2020, 21:41:05] Alice: hi``);
@@ -18,11 +22,27 @@ membership events; other system lines (encryption notice, subject changes, …) 
 and counted by reason in ``ctx.skipped`` ("system"; "you" for a join or removal of the
 exporting account, whose name the file does not give; "blank" for blank lines before the
 first message).
+
+iOS writes system lines as ``<group name>: \u200e<text>``, but the first line (the
+encryption notice) sometimes comes without the mark: "Pokemon Chat: Messages and calls
+are end-to-end encrypted…". That notice is never a member's message; its "sender" is the
+chat's name, and later unmarked lines "from" that name that read as system lines (joins,
+subject changes, …) are taken as such.
+
+"You" (the exporting account) is never named in the file: "Alice added you", "You
+left". The import form's "Chat or channel" field (``ctx.source_name``) may give the
+exporting user's name in the chat (as their own messages are signed); then those lines
+are that member's join or leave. Without it they are counted as skipped ("you").
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
+import zipfile
+import zlib
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -33,6 +53,7 @@ from activities.importers.base import (
     ImportRejected,
     IncomingEvent,
     ProgressReader,
+    SafeZip,
     file_size,
     line_at,
     make_aware,
@@ -66,6 +87,7 @@ _JOIN, _LEAVE, _REMOVED = ActivityKind.JOIN, ActivityKind.LEAVE, ActivityKind.RE
 _SYSTEM = [  # (pattern, kind); "who" may be a list of names
     (r"(?P<who>.+?) joined (?:using this group['’]s invite link|from the community)", _JOIN),
     (r"(?P<who>.+?) (?:已)?通过此群组的邀请链接加入(?:了)?", _JOIN),
+    (r"(?P<who>.+?) (?:were|was) added", _JOIN),  # "You were added" (older exports)
     (r"(?P<who>.+?) left", _LEAVE),
     (r"(?P<who>.+?) ?(?:已退出|退出了)(?:群组)?", _LEAVE),
     (r".+? added (?P<who>.+)", _JOIN),
@@ -75,16 +97,63 @@ _SYSTEM = [  # (pattern, kind); "who" may be a list of names
     (r".+? ?(?:移除了|已移除) ?(?P<who>.+)", _REMOVED),
 ]
 _SYSTEM = [(re.compile(pattern), kind) for pattern, kind in _SYSTEM]
+# The encryption notice, the first line of every export (English, Chinese).
+_ENCRYPTION = re.compile(
+    r"(?:Messages and calls are end-to-end encrypted|Messages to this group are now secured"
+    r"|消息和通话已进行端到端加密)"
+)
 _NAME_LIST = re.compile(r"\s*(?:,\s*and\s+|,|，|、|\s+and\s+|\s+和\s+)\s*")
 # The person who exported the chat appears as "You": the file never says who that is.
 _YOU = frozenset({"you", "You", "你", "您"})
 
 
 def events(path, ctx: ImportContext) -> Iterator[IncomingEvent]:
+    if not zipfile.is_zipfile(path):
+        yield from _text_events(path, ctx)
+        return
+    with tempfile.TemporaryDirectory(prefix="whatsapp-") as folder:
+        chat = os.path.join(folder, "chat.txt")
+        with SafeZip(path, ctx.limits) as archive:
+            name = _chat_entry(archive.names)
+            try:
+                with archive.open(name) as source, open(chat, "wb") as target:
+                    shutil.copyfileobj(source, target, 1 << 16)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+                raise ImportRejected(
+                    _("The archive is damaged: a file in it cannot be unpacked.")
+                ) from error
+        yield from _text_events(chat, ctx)
+
+
+def _chat_entry(names: list[str]) -> str:
+    """The chat's text file in an "Export chat" zip: ``_chat.txt`` (iOS), else the one
+    ``.txt`` file (Android names it ``WhatsApp Chat with <chat>.txt``, in the phone's
+    language); media files are ignored."""
+    texts = [n for n in names if n.lower().endswith(".txt") and not n.startswith("__MACOSX/")]
+    for wanted in (
+        [n for n in texts if os.path.basename(n) == "_chat.txt"],
+        [n for n in texts if os.path.basename(n).startswith("WhatsApp")],
+        texts,
+    ):
+        if len(wanted) == 1:
+            return wanted[0]
+        if wanted:
+            break
+    raise ImportRejected(
+        _(
+            "This zip is not a WhatsApp chat export: it should hold one chat text file "
+            "(_chat.txt or WhatsApp Chat with ….txt); text files in it: %(count)s."
+        )
+        % {"count": len(texts)}
+    )
+
+
+def _text_events(path, ctx: ImportContext) -> Iterator[IncomingEvent]:
     day_first = _survey(path)
     occurrences: dict[tuple, int] = {}
     last_stamp = None
     pending: tuple | None = None  # (time, first line's text, continuation lines)
+    state = _State(you=_clean(ctx.source_name))
 
     def finish(entry) -> Iterator[IncomingEvent]:
         nonlocal last_stamp
@@ -92,7 +161,8 @@ def events(path, ctx: ImportContext) -> Iterator[IncomingEvent]:
         if when != last_stamp:  # identical lines can only share a timestamp
             occurrences.clear()
             last_stamp = when
-        yield from _read(when, make_aware(when, ctx.time_zone), body, more, occurrences, ctx)
+        aware = make_aware(when, ctx.time_zone)
+        yield from _read(when, aware, body, more, occurrences, ctx, state)
 
     with open(path, "rb") as raw:
         reader = ProgressReader(raw, file_size(path), ctx)
@@ -157,6 +227,15 @@ def _survey(path) -> bool:
     return not month_first
 
 
+class _State:
+    """What one file teaches as it is read: the group's name, the exporting user's."""
+
+    def __init__(self, you: str):
+        self.you = you
+        self.group: str | None = None  # the "sender" of the encryption notice
+        self.first = True  # before the first entry (where that notice is)
+
+
 def _time(match: re.Match, day_first: bool) -> datetime | None:
     a, b, c = _DATE_PARTS.split(match["date"])
     if len(a) == 4:
@@ -185,6 +264,7 @@ def _read(
     more: list[str],
     occurrences: dict,
     ctx: ImportContext,
+    state: _State,
 ) -> Iterator[IncomingEvent]:
     """The events of one entry: a message, a membership line, or nothing (counted in
     ``ctx.skipped``: "system", or "you" for a line about the exporting account)."""
@@ -193,8 +273,18 @@ def _read(
         ctx.skip("system")
         return
     sender, colon, text = body.partition(": ")
+    first, state.first = state.first, False
+    if colon and first and _ENCRYPTION.match(text.lstrip(_MARKS)):
+        state.group = _clean(sender)  # iOS: "<group name>: Messages and calls are …"
     # iOS writes system lines as "<group name>: \u200e<text>"; people cannot type the mark.
-    system = body if not colon else text[1:] if text.startswith("\u200e") else None
+    # Unmarked lines "from" the group's name are system lines when they read as one (in a
+    # one-to-one chat that "name" is the other person's, whose messages stay messages).
+    if not colon:
+        system = body
+    elif text.startswith("\u200e") or (state.group and _clean(sender) == state.group):
+        system = text
+    else:
+        system = None
     if system is not None:
         system = system.strip(_MARKS + " ")
         if _NOT_ACTIVITY.match(system):
@@ -206,9 +296,12 @@ def _read(
                 for index, name in enumerate(_NAME_LIST.split(found["who"])):
                     name = _clean(name)
                     if name in _YOU:
-                        # The file never says who "you" is: reported, not made a member.
-                        ctx.skip("you")
-                    elif name:
+                        name = state.you
+                        if not name:
+                            # The file never says who "you" is: reported, not a member.
+                            ctx.skip("you")
+                            continue
+                    if name:
                         key = stable_id("whatsapp", when.isoformat(), body, seen, index)
                         yield IncomingEvent(key, kind, aware, name, name)
                 return

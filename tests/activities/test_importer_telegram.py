@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from activities.importers.base import ImportContext, ImportRejected, Limits
-from activities.importers.telegram import events
+from activities.importers.telegram import events, peer_id
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "imports"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -199,3 +199,54 @@ def test_nesting_over_the_limit_is_rejected(tmp_path):
     with pytest.raises(ImportRejected) as rejected:
         list(events(path, context()))
     assert rejected.value.message == "The file nests deeper than 64 levels (line 1, column 191)."
+
+
+# --- Numeric ids (older Telegram Desktop, other exporters) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [
+        ("user123456789", "user123456789"),
+        (123456789, "user123456789"),  # older Telegram Desktop, some exporters
+        ("123456789", "user123456789"),
+        (" 123456789 ", "user123456789"),
+        ("channel1790234567", "channel1790234567"),  # a channel's post
+        ("chat4500000009", "chat4500000009"),
+        (-1001790234567, "channel1790234567"),  # Bot API numbering
+        (-4500000009, "chat4500000009"),
+        (0, ""),
+        (None, ""),
+        (True, ""),
+        (1.5, ""),
+        ({"id": 1}, ""),
+        ("", ""),
+    ],
+)
+def test_peer_ids_have_one_shape(value, key):
+    assert peer_id(value) == key
+
+
+def test_numeric_ids_are_the_same_members_as_user_ids():
+    found, ctx = run("telegram_numeric_ids.json")
+    assert ctx.problems == []
+    assert ctx.skipped == {"system": 1}  # create_group
+    assert Counter(event.kind for event in found) == {
+        "message": 4,
+        "reply": 1,
+        "join": 3,
+        "leave": 1,
+    }
+    assert [(e.kind, e.member_key) for e in found] == [
+        ("join", "user1002"),  # "actor_id": 1002, join_group_by_link
+        ("message", "user1001"),  # "from_id": 1001
+        ("reply", "user1002"),
+        ("join", "Erin"),  # invited: Telegram names, never ids, the invited
+        ("message", "user1003"),  # "from_id": "1003"
+        ("message", "user1001"),  # "from_id": "user1001": the same Alice
+        ("message", "channel1234567890"),  # posted on behalf of the group
+        ("leave", "user1002"),  # removed themselves: a leave, keyed by actor_id 1002
+        ("join", "user1004"),
+    ]
+    # Only "date" (older exports): the exporting computer's wall clock, read in the zone.
+    assert found[0].occurred_at == datetime(2020, 6, 1, 20, 1, tzinfo=SHANGHAI)
