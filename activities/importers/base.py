@@ -14,6 +14,7 @@ that breaks a limit or is not the format at all raises ``ImportRejected``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -227,14 +228,132 @@ class ProgressReader(io.RawIOBase):
         return True
 
 
+# --- Text encodings ---------------------------------------------------------------------
+
+# A text export (CSV) is UTF-8, with or without a byte-order mark, or GB18030 (GBK is a
+# subset: a CSV re-saved in Excel on a Chinese Windows). The encoding is chosen once, on
+# the first ``SNIFF_BYTES`` of the file, then the whole file is streamed in it:
+#   - a NUL byte in the head means "neither": text never holds one, while UTF-16 (Excel's
+#     "Unicode Text") holds one in every ASCII character and binary files are full of them;
+#   - a UTF-8 byte-order mark: UTF-8 (the mark is dropped, so the first column's name is
+#     clean);
+#   - strict UTF-8 decodes the head: UTF-8;
+#   - strict UTF-8 fails, but only after ``_UTF8_EVIDENCE`` well-formed multi-byte
+#     characters: UTF-8 with a damaged byte (GBK text passes as UTF-8 that long by chance
+#     almost never), so the damage is reported on its line instead of the file being
+#     read, garbled, as GB18030;
+#   - strict GB18030 decodes the head: GB18030;
+#   - otherwise "neither": the file is rejected, naming the encodings tried.
+# GB18030 decodes almost any byte sequence, so "neither" is mostly the NUL rule; invalid
+# sequences under both codecs (a lone 0x80 or 0xFF, a lead byte before a comma or a
+# newline) are the rest. If the chosen encoding fails later in the file, that line is a
+# problem and the import writes nothing (all or nothing).
+SNIFF_BYTES = 64 * 1024
+_UTF8_EVIDENCE = 8
+_UTF8_BOM = b"\xef\xbb\xbf"
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "gb18030": "GB18030 (GBK)"}
+
+
+def not_text_message() -> str:
+    return _(
+        "This file is not text in UTF-8 or GB18030 (GBK): both were tried (UTF-8 with or "
+        "without a byte-order mark, then GB18030). UTF-16 (“Unicode Text”) and binary files "
+        "cannot be imported; save the file as “CSV UTF-8” and import it again."
+    )
+
+
+def _decodes(codec: str, head: bytes, final: bool) -> int | None:
+    """``None`` if ``head`` decodes strictly (a character cut off at the end of the head
+    is fine unless ``final``), else the offset of the first byte that does not."""
+    try:
+        codecs.getincrementaldecoder(codec)("strict").decode(head, final)
+    except UnicodeDecodeError as error:
+        return error.start
+    return None
+
+
+def sniff_encoding(head: bytes, *, final: bool) -> str:
+    """The codec to read a text file starting with ``head`` in (``final``: ``head`` is
+    the whole file); ``ImportRejected`` if it is neither UTF-8 nor GB18030 text."""
+    if b"\x00" in head:
+        raise ImportRejected(not_text_message())
+    if head.startswith(_UTF8_BOM):
+        return "utf-8-sig"
+    bad = _decodes("utf-8", head, final)
+    if bad is None:
+        return "utf-8"
+    # Well-formed multi-byte characters before the first bad byte (lead bytes 0xC2-0xF4).
+    if sum(1 for byte in head[:bad] if byte >= 0xC2) >= _UTF8_EVIDENCE:
+        return "utf-8"
+    if _decodes("gb18030", head, final) is None:
+        return "gb18030"
+    raise ImportRejected(not_text_message())
+
+
+class _HeadFirst(io.RawIOBase):
+    """The bytes already read for sniffing, then the rest of ``reader``."""
+
+    def __init__(self, head: bytes, reader: ProgressReader):
+        super().__init__()
+        self._head = memoryview(head)
+        self.reader = reader
+
+    def readinto(self, buffer) -> int:
+        if self._head:
+            size = min(len(buffer), len(self._head))
+            buffer[:size] = self._head[:size]
+            self._head = self._head[size:]
+            return size
+        return self.reader.readinto(buffer)
+
+    def readable(self) -> bool:
+        return True
+
+
 def text_stream(reader: ProgressReader) -> io.TextIOWrapper:
-    """UTF-8 text over ``reader`` (a byte-order mark is dropped), newlines left to csv."""
-    return io.TextIOWrapper(io.BufferedReader(reader), encoding="utf-8-sig", newline="")
+    """``reader`` as text in the encoding its head shows (``sniff_encoding``; a UTF-8
+    byte-order mark is dropped), newlines left to csv. Streams: only the head is read
+    ahead. Raises ``ImportRejected`` if the file is neither UTF-8 nor GB18030 text."""
+    head = b""
+    while len(head) < SNIFF_BYTES:
+        chunk = reader.read(SNIFF_BYTES - len(head))
+        if not chunk:
+            break
+        head += chunk
+    encoding = sniff_encoding(head, final=len(head) < SNIFF_BYTES)
+    return io.TextIOWrapper(
+        io.BufferedReader(_HeadFirst(head, reader)), encoding=encoding, newline=""
+    )
+
+
+def undecodable(text: io.TextIOWrapper, ctx: ImportContext) -> None:
+    """Record, as a problem (so the import writes nothing), that ``text`` (from
+    ``text_stream``) met bytes its encoding cannot decode, on the line they are on: found
+    by reading the file again from the start, only on this failure path."""
+    name = ENCODING_NAMES.get(text.encoding, text.encoding)
+    message = _("This line is not %(encoding)s text, the encoding the start of the file is in.") % {
+        "encoding": name
+    }
+    source = getattr(getattr(text.buffer.raw, "reader", None), "_raw", None)
+    if source is not None and source.seekable():
+        source.seek(0)
+        decoder = codecs.getincrementaldecoder(text.encoding)("strict")
+        number = 0
+        try:
+            for line in source:  # bytes up to b"\n", never inside a UTF-8/GB18030 character
+                number += 1
+                decoder.decode(line)
+            decoder.decode(b"", True)
+        except UnicodeDecodeError:
+            ctx.problem(line_at(number), message)
+            return
+    ctx.problem("", message)
 
 
 @contextmanager
 def open_text(path, ctx: ImportContext) -> Iterator[io.TextIOWrapper]:
-    """``path`` as UTF-8 text, streamed, reporting progress to ``ctx``."""
+    """``path`` as text (UTF-8 or GB18030, see ``text_stream``), streamed, reporting
+    progress to ``ctx``."""
     with open(path, "rb") as raw:
         yield text_stream(ProgressReader(raw, file_size(path), ctx))
 
@@ -245,18 +364,19 @@ def csv_events(
     *,
     columns: Callable[[list[str] | None], dict[str, int]],
     rows: Callable[[Iterator[list[str]], dict[str, int], ImportContext], Iterator[IncomingEvent]],
-    not_utf8: str,
 ) -> Iterator[IncomingEvent]:
     """A CSV-shaped export: ``columns`` reads the header row, ``rows`` turns the records
-    into events; a file that is not UTF-8 (``not_utf8`` says what was expected) or not
-    CSV is rejected whole, naming the line."""
+    into events; a file that is not text (``text_stream``) or not CSV is rejected whole,
+    naming the line. A line the file's encoding cannot decode is a problem (the import
+    writes nothing) and reading stops there."""
     with open_text(path, ctx) as text:
         reader = csv.reader(text)
         try:
             header = columns(next(reader, None))
             yield from rows(reader, header, ctx)
-        except UnicodeDecodeError as error:
-            raise ImportRejected(not_utf8) from error
+        except UnicodeDecodeError:
+            undecodable(text, ctx)
+            return
         except csv.Error as error:
             raise ImportRejected(csv_unreadable(reader.line_num, error)) from error
     ctx.progress(1.0)

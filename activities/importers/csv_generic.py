@@ -97,8 +97,6 @@ def events(path, ctx: ImportContext) -> Iterator[IncomingEvent]:
         ctx,
         columns=_columns,
         rows=_rows,
-        not_utf8=_("This is not UTF-8 text. Save the file as CSV UTF-8 with columns %(expected)s.")
-        % {"expected": _expected()},
     )
 
 

@@ -29,6 +29,7 @@ from .base import (
     row_at,
     stable_id,
     text_stream,
+    undecodable,
 )
 
 FORMAT = "discord"
@@ -192,8 +193,8 @@ def _csv_events(reader: ProgressReader, ctx: ImportContext) -> Iterator[Incoming
                 member_name=author,
                 text=content,
             )
-    except UnicodeDecodeError as error:
-        raise ImportRejected(_("The file is not UTF-8 text.")) from error
+    except UnicodeDecodeError:
+        undecodable(text, ctx)
     except csv.Error as error:
         raise ImportRejected(csv_unreadable(rows.line_num, error)) from error
 

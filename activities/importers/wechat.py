@@ -158,8 +158,6 @@ def events(path, ctx: ImportContext) -> Iterator[IncomingEvent]:
         ctx,
         columns=_columns,
         rows=_rows,
-        not_utf8=_("This is not UTF-8 text; expected a WeChat export with columns %(expected)s.")
-        % {"expected": ", ".join(COLUMNS)},
     )
 
 
