@@ -21,6 +21,8 @@ KEEP_AS_IS = {"CommunityOps", "English", "QQ", "Telegram", "Discord", "Slack", "
               "SOP", "CSV", "Webhook", "worker", "beat",
               # file formats and the tools that write them keep their names
               "JSON", "zip", "iPhone", "DiscordChatExporter",
+              # text encodings, and the program and system that save them (import page)
+              "UTF", "GBK", "Unicode", "Excel", "Windows",
               "API", "OpenAPI", "BI",
               # the calendar standard and its repeat rules' syntax (RFC 5545)
               "iCalendar", "RRULE", "FREQ", "WEEKLY", "INTERVAL", "BYDAY"}  # fmt: skip
