@@ -29,7 +29,13 @@ from django.db import connection, transaction
 
 from activities.calendar.challenges import CHAT_KINDS, ChatCheckIns, chat_check_ins
 from activities.importers.base import IncomingEvent, stable_id
-from activities.models import MEMBERSHIP_KINDS, ActivityEvent, ActivityKind, TouchedDay
+from activities.models import (
+    MEMBERSHIP_KINDS,
+    ActivityEvent,
+    ActivityKind,
+    EventSource,
+    TouchedDay,
+)
 from communities.models import Community
 from members.bulk import (
     members_resolve,
@@ -163,14 +169,30 @@ def ingest_events(
         _apply_to_memberships(state)
         if state.check_ins is not None:
             state.check_ins.apply()
-        # A day marked already gets a new time, so a refresh running now keeps the mark.
-        TouchedDay.objects.bulk_create(
-            [TouchedDay(community=community, day=day) for day in sorted(result.days_touched)],
-            update_conflicts=True,
-            unique_fields=["community", "day"],
-            update_fields=["marked_at"],
-        )
+        days_mark(community_id=community.pk, days=result.days_touched)
     return result
+
+
+def days_mark(*, community_id: int, days: Iterable[date]) -> None:
+    """Mark (community, local day)s for the analytics rollups to refresh.
+
+    A day marked already gets a new time, so a refresh running now keeps the mark.
+    """
+    TouchedDay.objects.bulk_create(
+        [TouchedDay(community_id=community_id, day=day) for day in sorted(days)],
+        update_conflicts=True,
+        unique_fields=["community", "day"],
+        update_fields=["marked_at"],
+    )
+
+
+def manual_event_withdraw(*, community_id: int, external_id: str, day: date) -> None:
+    """Take back an event that staff recorded (an unticked attendance, a removed check-in):
+    the one way out of the log, the inverse of ``ingest_events`` for one manual event."""
+    ActivityEvent.objects.filter(
+        community_id=community_id, source=EventSource.MANUAL, external_id=external_id
+    ).delete()
+    days_mark(community_id=community_id, days=[day])
 
 
 def _ingest_batch(state: _State, batch: list[IncomingEvent]) -> IngestResult:

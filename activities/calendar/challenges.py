@@ -45,7 +45,7 @@ from activities.calendar.models import (
     EntryKind,
     Outcome,
 )
-from activities.models import ActivityEvent, ActivityKind, EventSource, TouchedDay
+from activities.models import ActivityKind, EventSource
 from communities.models import Community, RuleKind
 from communities.validators import validate_date_in_range
 from members.models import DepositKind, Membership, MembershipStatus
@@ -404,17 +404,12 @@ def check_in_remove(
     deleted, _rows = CheckIn.objects.filter(participant=participant, day=day).delete()
     if not deleted:
         return False
-    ActivityEvent.objects.filter(
+    from activities.ingest import manual_event_withdraw  # ingest imports this module
+
+    manual_event_withdraw(
         community_id=challenge.community_id,
-        source=EventSource.MANUAL,
         external_id=_external_id(challenge.pk, participant.membership.member_id, day),
-    ).delete()
-    # The day's rollups are refreshed like after an ingest.
-    TouchedDay.objects.bulk_create(
-        [TouchedDay(community_id=challenge.community_id, day=day)],
-        update_conflicts=True,
-        unique_fields=["community", "day"],
-        update_fields=["marked_at"],
+        day=day,
     )
     return True
 

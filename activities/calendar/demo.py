@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from dateutil import rrule as du
 from django.utils import timezone
 
-from activities.calendar import challenges, participation, recurrence, services
+from activities.calendar import challenges, participation, services
 from activities.calendar.models import (
     CalendarEntry,
     ChallengeParticipant,
@@ -30,6 +30,7 @@ from activities.calendar.models import (
     Participation,
     Response,
 )
+from activities.calendar.selectors import entry_slots
 from activities.importers.base import IncomingEvent
 from activities.ingest import ingest_events
 from activities.models import ActivityKind, EventSource
@@ -225,14 +226,6 @@ def _series(organization, communities, kind, title, description, rule, at, minut
     )
 
 
-def _slots(entry: CalendarEntry, start: datetime, end: datetime) -> list[recurrence.Slot]:
-    exceptions = [
-        recurrence.Exception_(o.pk, entry.pk, o.original_start, o.starts_at, o.ends_at, o.cancelled)
-        for o in entry.occurrences.all()
-    ]
-    return recurrence.expand([services.shape(entry)], start, end, exceptions)
-
-
 def _take_attendance(entry: CalendarEntry, rng: random.Random, by, no_shows=()) -> int:
     """Attendance for the entry's occurrences that ended in the last four weeks, closed.
 
@@ -240,10 +233,10 @@ def _take_attendance(entry: CalendarEntry, rng: random.Random, by, no_shows=()) 
     """
     now = timezone.now()
     ticks = 0
-    window = _slots(entry, now - timedelta(weeks=ATTENDANCE_WEEKS), now)
+    window = entry_slots(entry, now - timedelta(weeks=ATTENDANCE_WEEKS), now)
     ended = [slot for slot in window if slot.ends_at <= now]
     for n, slot in enumerate(ended):
-        occurrence = services.occurrence_for(entry=entry, original_start=slot.original_start)
+        occurrence = services.occurrence_for(entry=entry, original_start=slot.slot.original_start)
         absent = set()
         if no_shows and n == len(ended) - 1:
             answered = slot.starts_at - timedelta(days=2)
@@ -366,7 +359,7 @@ def _upcoming_meetup(community: Community, rng: random.Random, by) -> None:
 def _exceptions(entry: CalendarEntry, by) -> None:
     """One occurrence moved a day later, the one after cancelled (a bank holiday)."""
     now = timezone.now()
-    upcoming = _slots(entry, now + timedelta(days=3), now + timedelta(days=30))
+    upcoming = entry_slots(entry, now + timedelta(days=3), now + timedelta(days=30))
     if len(upcoming) < 2:
         return
     moved, cancelled = upcoming[0], upcoming[1]
@@ -375,7 +368,7 @@ def _exceptions(entry: CalendarEntry, by) -> None:
     services.entry_update(
         entry=entry,
         scope=services.Scope.THIS,
-        original_start=moved.original_start,
+        original_start=moved.slot.original_start,
         data={
             "start_date": local.date() + timedelta(days=1),
             "start_time": local.time().replace(tzinfo=None),
@@ -384,7 +377,7 @@ def _exceptions(entry: CalendarEntry, by) -> None:
         by=by,
     )
     services.entry_cancel(
-        entry=entry, scope=services.Scope.THIS, original_start=cancelled.original_start, by=by
+        entry=entry, scope=services.Scope.THIS, original_start=cancelled.slot.original_start, by=by
     )
 
 

@@ -37,12 +37,12 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateutil_parser
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from icalendar import Calendar, Event, Timezone, vDuration, vRecur
 
 from activities.calendar import recurrence
-from activities.calendar.models import CalendarEntry, Occurrence
+from activities.calendar.models import EXCEPTION_ROWS, CalendarEntry, Occurrence
 
 # What is over stays in a feed this long (so last month's meetings are still there).
 HISTORY = timedelta(days=180)
@@ -74,12 +74,7 @@ def feed_entries(entries: QuerySet[CalendarEntry], *, now: datetime | None = Non
         by_id = {entry.pk: entry for entry in kept}
         # Rows that RSVPs and attendance made are not exceptions and are not read: an
         # exception is cancelled or moved, and every edit of a row raises its sequence.
-        found = Occurrence.objects.filter(entry_id__in=selected.values("pk")).filter(
-            Q(entry__rrule="")
-            | Q(cancelled=True)
-            | ~Q(starts_at=F("original_start"))
-            | Q(sequence__gt=0)
-        )
+        found = Occurrence.objects.filter(entry_id__in=selected.values("pk")).filter(EXCEPTION_ROWS)
         for row in found.order_by("original_start", "id"):
             entry = by_id.get(row.entry_id)
             if entry is not None and (not entry.rrule or _is_exception(entry, row)):

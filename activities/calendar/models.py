@@ -190,6 +190,17 @@ class Occurrence(models.Model):
         return self.starts_at != self.original_start
 
 
+# The Occurrence rows that change what the rule gives (read by the pages and the feeds):
+# one-offs' own rows, cancelled or moved occurrences, and edited ones (an edit raises the
+# row's sequence). Rows made only for answers and attendance are not among them.
+EXCEPTION_ROWS = (
+    models.Q(entry__rrule="")
+    | models.Q(cancelled=True)
+    | ~models.Q(starts_at=models.F("original_start"))
+    | models.Q(sequence__gt=0)
+)
+
+
 class Response(models.TextChoices):
     NONE = "", _("No answer")
     GOING = "going", _("Going")

@@ -41,8 +41,8 @@ from activities.calendar.models import (
     Response,
 )
 from activities.importers.base import IncomingEvent
-from activities.ingest import ingest_events
-from activities.models import ActivityEvent, ActivityKind, EventSource, TouchedDay
+from activities.ingest import ingest_events, manual_event_withdraw
+from activities.models import ActivityKind, EventSource
 from communities.models import Community, RuleKind
 from members import services as member_services
 from members.models import PRESENT_STATUSES, Membership
@@ -395,17 +395,10 @@ def _attendance_taken_back(
             by=by,
         )
         row.points_entry = None
-    ActivityEvent.objects.filter(
+    manual_event_withdraw(
         community_id=membership.community_id,
-        source=EventSource.MANUAL,
         external_id=f"attend:{occurrence.pk}:{membership.member_id}",
-    ).delete()
-    day = occurrence.starts_at.astimezone(ZoneInfo(membership.community.time_zone)).date()
-    TouchedDay.objects.bulk_create(
-        [TouchedDay(community_id=membership.community_id, day=day)],
-        update_conflicts=True,
-        unique_fields=["community", "day"],
-        update_fields=["marked_at"],
+        day=occurrence.starts_at.astimezone(ZoneInfo(membership.community.time_zone)).date(),
     )
 
 

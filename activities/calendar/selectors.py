@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dates import WEEKDAYS
@@ -22,7 +22,7 @@ from django.utils.translation import ngettext, pgettext
 
 from activities.access import visible_entries
 from activities.calendar import recurrence
-from activities.calendar.models import CalendarEntry, EntryKind, Occurrence
+from activities.calendar.models import EXCEPTION_ROWS, CalendarEntry, EntryKind, Occurrence
 from activities.calendar.services import shape
 from communities.models import Community, Staff
 
@@ -147,9 +147,6 @@ def _entries(
 # a one-off's own row, a cancelled or moved one, or one edited since (every edit of a row
 # raises its sequence). The rows RSVPs and attendance leave behind change nothing shown and
 # are not read: in a busy organisation they are nearly all the rows.
-EXCEPTION_ROWS = (
-    Q(entry__rrule="") | Q(cancelled=True) | ~Q(starts_at=F("original_start")) | Q(sequence__gt=0)
-)
 
 
 def _exceptions(entry_ids: QuerySet, start: datetime, end: datetime) -> list[Occurrence]:
@@ -184,6 +181,12 @@ def slots_for(
         CalendarSlot(slot, by_id[slot.entry_id], notes.get(slot.occurrence_id, ""))
         for slot in slots
     ]
+
+
+def entry_slots(entry: CalendarEntry, start: datetime, end: datetime) -> list[CalendarSlot]:
+    """One entry's occurrences in [start, end), with its exceptions (one query)."""
+    rows = _exceptions(CalendarEntry.objects.filter(pk=entry.pk).values("pk"), start, end)
+    return slots_for([entry], rows, start, end)
 
 
 def calendar_slots(
