@@ -1,0 +1,3 @@
+"""Routes of urls_team."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Routes of urls_templates."""
+
+urlpatterns: list = []
