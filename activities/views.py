@@ -21,22 +21,6 @@ from members.models import Membership
 
 
 @require_GET
-@staff_required(Capability.VIEW_COMMUNITIES)
-def checklists(request: HtmxHttpRequest):
-    return render_coming_soon(
-        request,
-        nav="checklists",
-        title=_("Checklists"),
-        lead=_("Standard operating procedures (SOP) turned into checklists."),
-        items=[
-            _("A daily maintenance list for each community you are assigned to."),
-            _("Before, during and after lists for every activity."),
-            _("Ticking items in place, with completion shown to managers."),
-        ],
-    )
-
-
-@require_GET
 @staff_required(Capability.MANAGE_COMMUNITIES)
 def actions(request: HtmxHttpRequest):
     return render_coming_soon(

@@ -101,6 +101,8 @@ class Staff(models.Model):
     # Deactivated staff keep their record and history; the permission module and the API
     # refuse them from the next request on.
     deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
+    # Kept by communities.notifications, so the layout's badge costs no query.
+    unread_notifications = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["organization__name", "user__username"]
@@ -593,3 +595,44 @@ class StaffLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.get_action_display()}"
+
+
+class Notification(models.Model):
+    """Something a staff member should look at (an overdue checklist item …), listed in
+    the layout with a count badge until marked as read.
+
+    The text is a translatable English message (marked with ``gettext_noop`` where it is
+    written) and its parameters, rendered in the reader's language when shown.
+    """
+
+    staff = models.ForeignKey(
+        Staff, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("staff")
+    )
+    message = models.CharField(max_length=300)
+    params = models.JSONField(default=dict, blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    # Set by the writer so one thing is announced to one person once ("overdue:item:12").
+    key = models.CharField(max_length=120)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "key"], name="notification_once_per_key")
+        ]
+        indexes = [models.Index(fields=["staff", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def text(self) -> str:
+        from django.utils.translation import gettext
+
+        try:
+            return gettext(self.message) % self.params
+        except (KeyError, TypeError, ValueError):
+            return gettext(self.message)

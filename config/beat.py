@@ -47,6 +47,27 @@ def beat_schedule(heartbeat_seconds: float) -> dict:
             "schedule": 300.0,
             "options": {"expires": 300},
         },
+        # Every ten minutes: each community that uses a daily SOP gets today's run once its
+        # local time passes 05:00 (in its own time zone); a second run makes nothing.
+        "open-daily-checklists": {
+            "task": "checklists.open_daily_runs",
+            "schedule": 600.0,
+            "options": {"expires": 600},
+        },
+        # Every hour at :20: activity runs for occurrences starting in the next 15 days
+        # (edits of the calendar sync them at once; this keeps recurring series ahead).
+        "sync-activity-checklists": {
+            "task": "checklists.sync_activity_runs",
+            "schedule": crontab(minute=20),
+            "options": {"expires": 3600},
+        },
+        # Every five minutes: checklist items that fell due undone are announced to their
+        # assignee and the operators (in the layout and by e-mail), once per item.
+        "notify-overdue-checklists": {
+            "task": "checklists.notify_overdue",
+            "schedule": 300.0,
+            "options": {"expires": 300},
+        },
         # Every HEARTBEAT_INTERVAL_SECONDS (60 s by default): proves beat and a worker run.
         "health-heartbeat": {
             "task": "config.heartbeat",

@@ -22,7 +22,7 @@ NAVIGATION = (
     NavItem("communities", _("Communities"), "communities:list", Capability.VIEW_COMMUNITIES),
     NavItem("members", _("Members"), "members:list", Capability.VIEW_COMMUNITIES),
     NavItem("calendar", _("Calendar"), "activities:calendar", Capability.VIEW_COMMUNITIES),
-    NavItem("checklists", _("Checklists"), "activities:checklists", Capability.VIEW_COMMUNITIES),
+    NavItem("checklists", _("Checklists"), "checklists:mine", Capability.VIEW_COMMUNITIES),
     NavItem("actions", _("Actions"), "activities:actions", Capability.MANAGE_COMMUNITIES),
     NavItem("analytics", _("Analytics"), "analytics:home", Capability.VIEW_ANALYTICS),
     NavItem("imports", _("Imports"), "activities:imports", Capability.MANAGE_COMMUNITIES),

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "communities",
     "members",
     "activities",
+    "checklists",
     "analytics",
 ]
 
@@ -437,6 +438,9 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CommunityOps <noreply@localhost>")
+# The address staff open CommunityOps at: links in e-mails sent without a request (a
+# worker's overdue-checklist notices) start with it.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # How long an invitation link works.
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
 

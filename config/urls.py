@@ -15,6 +15,7 @@ urlpatterns = [
     path("communities/", include("communities.urls")),
     path("members/", include("members.urls")),
     path("", include("activities.urls")),
+    path("checklists/", include("checklists.urls")),
     path("analytics/", include("analytics.urls")),
     path("api/v1/", include("analytics.api_urls")),
     path("settings/tokens/", include("analytics.urls_tokens")),

@@ -95,6 +95,10 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
         "key": lambda: "cal_unknown-feed-key",  # a calendar feed's key that names no feed
         "entry_id": lambda: entry_of(community).pk,
         "occurrence_key": lambda: occurrence_key_of(community),
+        "run_id": lambda: run_of(community).pk,
+        "run_item_id": lambda: run_of(community).items.order_by("position").first().pk,
+        "template_id": lambda: sop_template_of(community).pk,
+        "sop_item_id": lambda: sop_template_of(community).items.order_by("position").first().pk,
     }
     kwargs = {}
     for kwarg in pattern.pattern.converters:
@@ -102,6 +106,42 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
             pytest.fail(f"Add a sample value for URL parameter {kwarg!r} to tests/urlwalk.py.")
         kwargs[kwarg] = sample[kwarg]()
     return kwargs
+
+
+def sop_template_of(community: Community):
+    """The organisation's copy of the built-in daily SOP, used by the community."""
+    from checklists.models import SopTemplate
+    from checklists.services.templates import template_copy_builtin, template_use_set
+
+    template = SopTemplate.objects.filter(organization=community.organization).first()
+    if template is None:
+        template = template_copy_builtin(
+            organization=community.organization, key="daily", language="zh-hans"
+        )
+    if not template.uses.filter(community=community).exists():
+        template_use_set(template=template, community=community)
+    return template
+
+
+def run_of(community: Community):
+    """Today's daily run of the community (from its daily SOP)."""
+    from checklists.models import ChecklistRun
+    from checklists.services.runs import run_start
+
+    run = ChecklistRun.objects.filter(community=community).first()
+    if run is None:
+        from checklists.services.templates import template_create
+
+        template = sop_template_of(community)
+        setup = template_create(
+            organization=community.organization,
+            data={"name": f"{template.name} 搭建", "phase": "setup", "duration_days": 3},
+        )
+        from checklists.services.templates import item_save
+
+        item_save(template=setup, data={"title": "群公告", "anchor": "clock", "due_time": time(9)})
+        run = run_start(template=setup, community=community)
+    return run
 
 
 def challenge_of(community: Community):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from activities.calendar import recurrence
+from activities.calendar.hooks import entry_changed
 from activities.calendar.models import (
     CalendarEntry,
     InviteScope,
@@ -193,6 +194,7 @@ def entry_create(
     _set_relations(entry, communities, host_members, host_staff, invite_picked)
     if not entry.rrule:
         occurrence_for(entry=entry, original_start=first_start(entry))
+    entry_changed(entry)
     return entry
 
 
@@ -237,11 +239,13 @@ def occurrence_for(*, entry: CalendarEntry, original_start: datetime) -> Occurre
 
 
 def touch(entry: CalendarEntry) -> None:
-    """Mark an edit: iCalendar SEQUENCE goes up, so subscribed calendars take the change."""
+    """Mark an edit: iCalendar SEQUENCE goes up, so subscribed calendars take the change,
+    and the apps that hang work off occurrences hear of it (``hooks.py``)."""
     CalendarEntry.objects.filter(pk=entry.pk).update(
         sequence=entry.sequence + 1, updated_at=timezone.now()
     )
     entry.sequence += 1
+    entry_changed(entry)
 
 
 def _zone(entry: CalendarEntry) -> ZoneInfo:
@@ -487,6 +491,7 @@ def _update_following(
     CalendarEntry.objects.filter(pk=entry.pk).update(rrule=cut_rule, updated_at=timezone.now())
     entry.rrule = cut_rule
     touch(entry)
+    entry_changed(rest)
     return rest
 
 
