@@ -18,6 +18,9 @@ from django.utils.http import urlsafe_base64_encode
 from activities.calendar import services as calendar_services
 from activities.calendar.models import CalendarEntry
 from activities.models import ImportRun
+from checklists.models import ChecklistRun, Phase, SopTemplate
+from checklists.services.runs import run_start
+from checklists.services.templates import template_copy_builtin, template_use_set
 from communities.models import Community, Connector, Invitation, Programme, Role, Staff
 from members.models import Application, Membership
 from tests.factories import MembershipFactory, StaffFactory
@@ -110,36 +113,25 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
 
 def sop_template_of(community: Community):
     """The organisation's copy of the built-in daily SOP, used by the community."""
-    from checklists.models import SopTemplate
-    from checklists.services.templates import template_copy_builtin, template_use_set
-
-    template = SopTemplate.objects.filter(organization=community.organization).first()
-    if template is None:
-        template = template_copy_builtin(
-            organization=community.organization, key="daily", language="zh-hans"
-        )
+    template = SopTemplate.objects.filter(
+        organization=community.organization, phase=Phase.DAILY
+    ).first() or template_copy_builtin(
+        organization=community.organization, key="daily", language="zh-hans"
+    )
     if not template.uses.filter(community=community).exists():
         template_use_set(template=template, community=community)
     return template
 
 
 def run_of(community: Community):
-    """Today's daily run of the community (from its daily SOP)."""
-    from checklists.models import ChecklistRun
-    from checklists.services.runs import run_start
-
+    """A run of the community: a setup run started by hand from the built-in setup SOP."""
     run = ChecklistRun.objects.filter(community=community).first()
     if run is None:
-        from checklists.services.templates import template_create
-
-        template = sop_template_of(community)
-        setup = template_create(
-            organization=community.organization,
-            data={"name": f"{template.name} 搭建", "phase": "setup", "duration_days": 3},
+        setup = SopTemplate.objects.filter(
+            organization=community.organization, phase=Phase.SETUP
+        ).first() or template_copy_builtin(
+            organization=community.organization, key="setup", language="zh-hans"
         )
-        from checklists.services.templates import item_save
-
-        item_save(template=setup, data={"title": "群公告", "anchor": "clock", "due_time": time(9)})
         run = run_start(template=setup, community=community)
     return run
 
