@@ -330,3 +330,37 @@ def test_two_workers_at_once_make_one_daily_run(org_a, community_a):
     assert sorted(results) == [0, 1]
     assert ChecklistRun.objects.count() == 1
     assert RunItem.objects.count() == 3
+
+
+def test_a_task_retried_after_a_crash_makes_only_the_missing_runs(org_a, monkeypatch):
+    from checklists.tasks import open_daily_runs
+
+    first = CommunityFactory(organization=org_a, slug="first")
+    second = CommunityFactory(organization=org_a, slug="second")
+    template = daily_template(org_a)
+    for community in (first, second):
+        templates.template_use_set(template=template, community=community)
+    real_make = runs._make_run
+    # 10:00 in Shanghai, whenever the suite runs (the task reads the clock itself).
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 12, 2, 2, 0, tzinfo=UTC))
+
+    def crash_on_second(**kwargs):
+        if kwargs["community"].pk == second.pk:
+            raise ConnectionError("worker lost its database mid-task")
+        return real_make(**kwargs)
+
+    monkeypatch.setattr(runs, "_make_run", crash_on_second)
+    with pytest.raises(ConnectionError):
+        open_daily_runs.apply(throw=True)
+    assert list(ChecklistRun.objects.values_list("community__slug", flat=True)) == ["first"]
+    monkeypatch.setattr(runs, "_make_run", real_make)
+    assert open_daily_runs.apply(throw=True).get() == 1  # the retry
+    assert open_daily_runs.apply(throw=True).get() == 0  # and beat's next tick
+    assert sorted(ChecklistRun.objects.values_list("community__slug", flat=True)) == [
+        "first",
+        "second",
+    ]
+    assert (
+        RunItem.objects.filter(run__community=first).count()
+        == RunItem.objects.filter(run__community=second).count()
+    )
