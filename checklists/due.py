@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from checklists.models import DueAnchor, Phase
 
@@ -145,15 +146,21 @@ def check_item_timing(*, phase: str, duration_days: int, item) -> None:
     if anchor == DueAnchor.CLOCK and not 0 <= item.offset_days < duration_days:
         raise ValidationError(
             {
-                "offset_days": _("This run lasts %(days)s days: choose a day from 0 to %(last)s.")
+                "offset_days": ngettext(
+                    "This run lasts %(days)s day: choose day %(last)s.",
+                    "This run lasts %(days)s days: choose a day from 0 to %(last)s.",
+                    duration_days,
+                )
                 % {"days": duration_days, "last": duration_days - 1}
             }
         )
     if anchor == DueAnchor.RUN_START and not 0 <= item.offset_minutes <= duration_days * 24 * 60:
         raise ValidationError(
             {
-                "offset_minutes": _(
-                    "This run lasts %(days)s days: the item must fall due within it."
+                "offset_minutes": ngettext(
+                    "This run lasts %(days)s day: the item must fall due within it.",
+                    "This run lasts %(days)s days: the item must fall due within it.",
+                    duration_days,
                 )
                 % {"days": duration_days}
             }
