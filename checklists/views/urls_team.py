@@ -1,3 +1,10 @@
-"""Routes of urls_team."""
+"""Routes of the team view: completion per community, moderator and template; the overdue
+list and reassigning a run."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from checklists.views import team
+
+urlpatterns = [
+    path("team/", team.team, name="team"),
+]
