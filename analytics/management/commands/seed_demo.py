@@ -16,6 +16,7 @@ from django.utils import timezone
 from activities.calendar.demo import seed_calendar
 from activities.demo import seed_activity
 from analytics.rollups import rollups_refresh_all, tier_days_backfill
+from checklists.demo import seed_checklists
 from communities import services
 from communities.demo import ENGLISH_COMMUNITIES, seed_communities
 from communities.demo_team import seed_team
@@ -130,6 +131,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Calendar: {calendar['entries']} entries, {calendar['attendance']} attendances "
             f"ticked, {calendar['challenges']} check-in challenges."
+        )
+        # After the calendar: the guest talks' SOP run hangs off its next occurrence.
+        sops = seed_checklists(organization=organization, password=DEMO_PASSWORD)
+        self.stdout.write(
+            f"Checklists: {sops['templates']} SOP templates, {sops['runs']} runs, "
+            f"{sops['ticks']} items ticked, {sops['notices']} overdue items announced."
         )
         # One member asked to be erased: their events stay in the figures, anonymously.
         owner = get_user_model().objects.get(username="owner")
