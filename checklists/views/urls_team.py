@@ -7,4 +7,6 @@ from checklists.views import team
 
 urlpatterns = [
     path("team/", team.team, name="team"),
+    path("team.csv", team.team_csv, name="team-csv"),
+    path("runs/<int:run_id>/reassign/", team.run_reassign, name="run-reassign"),
 ]

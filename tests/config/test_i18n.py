@@ -118,6 +118,7 @@ POST_ONLY = {
     "team:deactivate",
     "team:reactivate",
     "team:community-moderators",
+    "checklists:run-reassign",
 }
 # Downloads, not pages: the CSV header stays English so that files import anywhere.
 DOWNLOADS = {
@@ -125,6 +126,7 @@ DOWNLOADS = {
     "analytics:chart-csv",
     "analytics:portfolio-csv",
     "overview-csv",
+    "checklists:team-csv",
 }
 PAGES = [(n, p) for n, p in PRIVATE_URLS if n not in POST_ONLY and n not in DOWNLOADS]
 
