@@ -123,7 +123,8 @@ def test_rates_per_community_moderator_and_template_on_the_page(team, client_for
         team["chinese"].name: ("14", "2", "1", "11", "14%"),  # 读书会 and 跑步群
         team["english"].name: ("7", "4", "0", "3", "57%"),
     }
-    assert "29%" in html.split('data-testid="total">')[1].split("</p>")[0]  # 6 of 21
+    assert "29%" in html.split('data-testid="total">')[1].split("</p>")[0]
+    assert "6 of 21 items done on time" in html
     # The charts reach the page as data: completion per day (Monday: nothing due, a gap).
     day_chart = response.context["day_chart"]["data"][0]
     assert day_chart["x"] == ["2026-11-30", "2026-12-01"]
