@@ -15,6 +15,7 @@ class ChecklistsConfig(AppConfig):
         # Activity runs follow their occurrences: scheduled, moved, cancelled.
         register_after_entry_change("checklists.activity_runs", _sync_activity_runs)
         from checklists import panels  # noqa: F401  (the community page's checklist panel)
+        from checklists import landing  # noqa: F401
 
 
 def _sync_activity_runs(entry) -> None:

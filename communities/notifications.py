@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -92,7 +92,9 @@ def notification_list(*, staff: Staff) -> list[Notification]:
     """The newest notifications, unread first (one query)."""
     return list(
         Notification.objects.filter(staff=staff).order_by(
-            Q(read_at__isnull=False), "-created_at", "-pk"
+            ExpressionWrapper(Q(read_at__isnull=False), output_field=BooleanField()),
+            "-created_at",
+            "-pk",
         )[:LIST_LENGTH]
     )
 

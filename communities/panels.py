@@ -230,3 +230,19 @@ def register_member_data(provider: MemberData) -> None:
 
 def registered_member_data() -> list[MemberData]:
     return sorted(_MEMBER_DATA.values(), key=lambda provider: (provider.order, provider.key))
+
+
+# --- Landing pages after login -------------------------------------------------------------
+
+# Role → the URL name a user of that role lands on after login when no ``next`` is given
+# (checklists: moderators land on My checklists); other roles keep LOGIN_REDIRECT_URL.
+_LANDINGS: dict[str, str] = {}
+
+
+def register_landing(role: str, url_name: str) -> None:
+    """Send staff of ``role`` to ``url_name`` after login (replaces an earlier one)."""
+    _LANDINGS[role] = url_name
+
+
+def landing_for(role: str) -> str | None:
+    return _LANDINGS.get(role)

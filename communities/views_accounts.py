@@ -23,10 +23,12 @@ from django.contrib.auth.forms import (
 )
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.urls import reverse_lazy
 from django.utils import translation
 
+from communities.panels import landing_for
+from communities.permissions import SESSION_ORGANIZATION_KEY, staff_list_for_user
 from communities.ratelimit import count_in_window
 from communities.selectors import mail_language_for_user
 
@@ -42,7 +44,19 @@ class LoginForm(AuthenticationForm):
         username.validators.append(MaxLengthValidator(username.max_length))
 
 
-login = auth_views.LoginView.as_view(authentication_form=LoginForm)
+class LoginView(auth_views.LoginView):
+    """Without a ``next``, a user lands on their role's page (``panels.register_landing``:
+    moderators on My checklists), else on LOGIN_REDIRECT_URL."""
+
+    def get_default_redirect_url(self):
+        roles = staff_list_for_user(user=self.request.user)
+        chosen = self.request.session.get(SESSION_ORGANIZATION_KEY)
+        staff = next((s for s in roles if s.organization_id == chosen), roles[0] if roles else None)
+        url_name = landing_for(staff.role) if staff is not None else None
+        return resolve_url(url_name) if url_name else super().get_default_redirect_url()
+
+
+login = LoginView.as_view(authentication_form=LoginForm)
 
 
 class LockoutPasswordChangeForm(PasswordChangeForm):

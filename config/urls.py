@@ -6,7 +6,7 @@ from django.views.i18n import set_language
 
 from analytics.views import overview as analytics_views
 from communities import views as community_views
-from communities import views_accounts, views_setup, views_team
+from communities import views_accounts, views_notifications, views_setup, views_team
 from config import health
 
 urlpatterns = [
@@ -21,6 +21,10 @@ urlpatterns = [
     path("settings/tokens/", include("analytics.urls_tokens")),
     path("settings/staff/", include("communities.urls_team")),
     path("settings/", community_views.organization_settings, name="settings"),
+    path("notifications/", views_notifications.notifications, name="notifications"),
+    path(
+        "notifications/read/", views_notifications.notifications_read, name="notifications-read"
+    ),
     path("settings/organization/", community_views.organization_switch, name="organization-switch"),
     path("settings/privacy/", community_views.organization_privacy, name="organization-privacy"),
     path(

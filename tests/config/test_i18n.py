@@ -118,6 +118,9 @@ POST_ONLY = {
     "team:deactivate",
     "team:reactivate",
     "team:community-moderators",
+    "checklists:item-tick",
+    "checklists:item-untick",
+    "notifications-read",
     "checklists:run-reassign",
 }
 # Downloads, not pages: the CSV header stays English so that files import anywhere.
