@@ -169,13 +169,19 @@ def team_csv(request: HtmxHttpRequest):
 
 
 def _back(request: HtmxHttpRequest, form: ReassignForm) -> str:
+    """The team view the form was on (its filters kept); anything else is not where we
+    came from."""
     wanted = (form.data.get("next") or "").strip()
-    # A path of this site only: anything else (even a relative "x") is not where we came from.
-    if wanted.startswith("/") and url_has_allowed_host_and_scheme(
-        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    team_url = _team_url()
+    if (
+        wanted.startswith(team_url)
+        and wanted.isprintable()
+        and url_has_allowed_host_and_scheme(
+            wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return wanted
-    return _team_url()
+    return team_url
 
 
 def _row(request: HtmxHttpRequest, run: ChecklistRun, **extra) -> HttpResponse:

@@ -415,3 +415,28 @@ def test_the_team_view_costs_the_same_queries_for_1_or_5_communities(
     assert response.status_code == 200
     assert response.content.decode().count('id="overdue-run-') == count
     assert len(table_rows(response.content.decode(), "community")) == count
+
+
+def test_htmx_filtering_swaps_the_body_only(team, client_for, owner_a):
+    response = client_for(owner_a).get(
+        TEAM, {**RANGE, "community": "reading"}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="team-body">')
+    assert "<html" not in html
+    assert set(table_rows(html, "community")) == {"读书会"}
+    assert f'id="overdue-run-{team["runs"]["reading"].pk}"' in html
+    assert f'id="overdue-run-{team["runs"]["writers"].pk}"' not in html
+
+
+@pytest.mark.parametrize(
+    "back",
+    [f"{TEAM}?x=\x00", f"{TEAM}?a\r\nSet-Cookie: x=1", "/\\evil.example", "//evil", "/settings/"],
+)
+def test_a_hostile_next_goes_back_to_the_team_view(back, team, client_for, owner_a):
+    run = team["runs"]["reading"]
+    response = client_for(owner_a).post(
+        reverse("checklists:run-reassign", args=[run.pk]), {"assignee": "", "next": back}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == TEAM
