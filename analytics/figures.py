@@ -74,7 +74,7 @@ def grouped_percent_figure(
     """Grouped bars of shares (0…1) drawn as percentages; ``None`` is a missing bar.
 
     Categories are user text (community names): ``figure_dict`` escapes them."""
-    colors = ["#00895a", "#1e6fd9", "#e08a00", "#8e44ad"]
+    colors = ["#00895a", "#1e6fd9", "#e08a00", "#8e44ad", "#c0392b"]
     figure = go.Figure(
         [
             go.Bar(

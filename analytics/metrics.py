@@ -33,6 +33,8 @@ from analytics.models import (
     MemberDay,
     TierDay,
 )
+from checklists.selectors.completion import ALERT_WINDOW_DAYS, WINDOW_DAYS, Completion
+from checklists.selectors.completion import completion_last_days as _completion_last_days
 from communities.models import Community
 
 INTERVALS = ("day", "week", "month")
@@ -1032,3 +1034,45 @@ def action_report(
         check_in_completion=_completion(challenges, community, end, now),
     )
     return ActionReport(power, _trend(calls, start, end), behind)
+
+
+# --- SOP completion ---------------------------------------------------------------------------
+#
+# The checklists' own figure (``checklists.selectors.completion``, docs/metrics.md): items
+# done on time ÷ items due over the last 30 local days. Analytics only picks the days.
+
+SOP_WINDOW_DAYS = WINDOW_DAYS
+SOP_ALERT_DAYS = ALERT_WINDOW_DAYS
+SOP_ALERT_PHASE = "daily"
+
+
+def sop_completion(
+    *,
+    communities: Sequence[Community],
+    day: date | dict[int, date] | None = None,
+    days: int = SOP_WINDOW_DAYS,
+    phase: str | None = None,
+) -> dict[int, Completion]:
+    """Each community's SOP completion over the ``days`` local days ending on ``day`` (a
+    day, a day per community, or each one's today); nothing due: ``Completion()``, whose
+    rate is None. One grouped query per distinct last day: one whenever the communities
+    share their local day (a single time zone, or most of the day across zones)."""
+    communities = list(communities)
+    if not communities:
+        return {}
+    ends = _days_of(communities, day)
+    by_end: dict[date, list[int]] = defaultdict(list)
+    for pk, end in ends.items():
+        by_end[end].append(pk)
+    found: dict[int, Completion] = {}
+    for end, ids in sorted(by_end.items()):
+        found.update(_completion_last_days(community_ids=ids, end=end, days=days, phase=phase))
+    return {pk: found.get(pk, Completion()) for pk in ends}
+
+
+def sop_alert(completion: Completion) -> bool:
+    """The SOP alert: a rate below ``SOP_ALERT_PERCENT`` (compared in integers); no items
+    due, no alert."""
+    return bool(completion.due) and completion.on_time * 100 < (
+        completion.due * settings.SOP_ALERT_PERCENT
+    )

@@ -34,6 +34,28 @@ ACTION_HEADLINE = {
     "community_value": COMMUNITY_VALUE,
     "check_in_completion": CHECK_IN_COMPLETION,
 }
+SOP_COMPLETION = {
+    "type": "object",
+    "properties": {
+        "rate": {
+            **NUMBER_OR_NULL,
+            "description": "Checklist items done on time ÷ items due, 0…1; null when no item "
+            "fell due (never 0).",
+        },
+        "due": {
+            **INTEGER,
+            "description": "Items of not cancelled runs of the window's local days whose due "
+            "time has passed.",
+        },
+        "on_time": {**INTEGER, "description": "Of those, ticked at or before their due time."},
+        "done": {**INTEGER, "description": "Of those, ticked at all (late or not)."},
+        "window_days": {**INTEGER, "description": "The window: the 30 local days to the day."},
+    },
+    "required": ["rate", "due", "on_time", "done", "window_days"],
+    "additionalProperties": False,
+    "description": "SOP completion (checklists) over the 30 local days ending on the day "
+    "(`to`, or the community's today in lists).",
+}
 DATE_RULES = (
     f" Days lie between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}, `from`"
     " not after `to` and at most five years before it; otherwise 400 says which rule."
@@ -94,6 +116,7 @@ SCHEMAS = {
             "silent": {"type": "boolean"},
             "activation": {"type": "string", "enum": ["activated", "at_risk", "unknown"]},
             **ACTION_HEADLINE,
+            "sop_completion": _ref("SopCompletion"),
         },
         "Figures at the community's today (in its time zone).",
     ),
@@ -232,6 +255,7 @@ SCHEMAS = {
             "activation": _ref("Activation"),
             "silence": _ref("Silence"),
             "action_power": _ref("ActionPower"),
+            "sop_completion": _ref("SopCompletion"),
         }
     ),
     "ActionPoint": _object(
@@ -306,8 +330,10 @@ SCHEMAS = {
             "stickiness": NUMBER_OR_NULL,
             "mainstream_share": NUMBER_OR_NULL,
             **ACTION_HEADLINE,
+            "sop_completion": _ref("SopCompletion"),
         }
     ),
+    "SopCompletion": SOP_COMPLETION,
 }
 
 PARAMETERS = {
@@ -323,7 +349,8 @@ PARAMETERS = {
         "in": "path",
         "required": True,
         "description": "Which section: `action_power` is the action index per day, "
-        "`calls_to_action` the calls behind the index at `to`.",
+        "`calls_to_action` the calls behind the index at `to`, `sop_completion` the SOP "
+        "completion of the 30 days to `to` (one row).",
         "schema": {"type": "string", "enum": list(CSV_METRICS)},
     },
     "from": {

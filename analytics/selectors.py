@@ -3,13 +3,15 @@
 Each read costs a fixed number of queries whatever the number of communities: the
 communities, then the rollups of all of them (``metrics.health`` for the overview; one
 ``CohortWeek`` and one ``CommunityDay`` query for the portfolio), and their action power
-(``metrics.action_power``: two queries, the members being known already).
+(``metrics.action_power``: two queries, the members being known already), and their SOP
+completion (``metrics.sop_completion``: one grouped query, two on the overview, which also
+reads the daily runs of the last 7 days for the SOP alert).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from analytics import metrics
@@ -21,7 +23,7 @@ from communities.permissions import communities_for
 # --- Overview ------------------------------------------------------------------------------
 
 STAGE_ORDER = list(metrics.STAGES)  # budding, growth, active, decline, dormant
-OVERVIEW_SORTS = ("name", "stage", "members", "wau", "mainstream", "action", "value")
+OVERVIEW_SORTS = ("name", "stage", "members", "wau", "mainstream", "action", "value", "sop")
 DEFAULT_OVERVIEW_SORT = "name"
 
 
@@ -39,6 +41,12 @@ class OverviewRow:
     community: Community
     health: metrics.Health
     action: metrics.ActionPower
+    sop: metrics.Completion  # the last 30 days, every phase
+    sop_daily: metrics.Completion  # the alert's: daily runs, 7 days
+
+    @property
+    def sop_alert(self) -> bool:
+        return metrics.sop_alert(self.sop_daily)
 
 
 @dataclass(frozen=True)
@@ -47,14 +55,17 @@ class Alerts:
     activation_at_risk: list[OverviewRow]
     decline: list[OverviewRow]
     dormant: list[OverviewRow]
+    sop: list[OverviewRow] = field(default_factory=list)  # daily SOP completion too low
 
     def __bool__(self) -> bool:
-        return bool(self.silent or self.activation_at_risk or self.decline or self.dormant)
+        return bool(
+            self.silent or self.activation_at_risk or self.decline or self.dormant or self.sop
+        )
 
     @property
     def communities(self) -> int:
         """How many communities need attention (each counted once)."""
-        rows = self.silent + self.activation_at_risk + self.decline + self.dormant
+        rows = self.silent + self.activation_at_risk + self.decline + self.dormant + self.sop
         return len({row.community.pk for row in rows})
 
 
@@ -87,6 +98,9 @@ def _sort_key(sort: str):
         if field == "value":
             value = row.action.community_value
             return value if value is not None else -1.0
+        if field == "sop":
+            rate = row.sop.rate
+            return rate if rate is not None else -1.0
         return row.community.name.casefold()
 
     return key
@@ -101,8 +115,8 @@ def _sorted(rows: list[OverviewRow], sort: str) -> list[OverviewRow]:
 
 
 def community_overview(*, staff: Staff, filters: OverviewFilters | None = None) -> Overview:
-    """Every active community the staff member may see, with its health and action power
-    (five queries)."""
+    """Every active community the staff member may see, with its health, action power and
+    SOP completion (seven queries)."""
     filters = filters or OverviewFilters()
     communities = list(
         communities_for(staff).filter(archived=False).select_related("programme").order_by("name")
@@ -111,7 +125,13 @@ def community_overview(*, staff: Staff, filters: OverviewFilters | None = None) 
     action = metrics.action_power(
         communities=communities, members={pk: h.members for pk, h in health.items()}
     )
-    everything = [OverviewRow(c, health[c.pk], action[c.pk]) for c in communities]
+    sop = metrics.sop_completion(communities=communities)
+    sop_daily = metrics.sop_completion(
+        communities=communities, days=metrics.SOP_ALERT_DAYS, phase=metrics.SOP_ALERT_PHASE
+    )
+    everything = [
+        OverviewRow(c, health[c.pk], action[c.pk], sop[c.pk], sop_daily[c.pk]) for c in communities
+    ]
 
     def keep(row: OverviewRow) -> bool:
         community = row.community
@@ -130,6 +150,7 @@ def community_overview(*, staff: Staff, filters: OverviewFilters | None = None) 
         activation_at_risk=[r for r in everything if r.health.activation_at_risk],
         decline=[r for r in everything if r.health.stage == "decline"],
         dormant=[r for r in everything if r.health.stage == "dormant"],
+        sop=[r for r in everything if r.sop_alert],
     )
     return Overview(
         rows=_sorted([row for row in everything if keep(row)], filters.sort),
@@ -157,6 +178,7 @@ class PortfolioRow:
     stickiness: float | None  # mean DAU over the 30 days to today / MAU today
     mainstream_share: float | None  # mainstream / members today
     action: metrics.ActionPower  # action index, community value, check-in completion today
+    sop: metrics.Completion  # SOP completion, the 30 days to today
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -164,9 +186,9 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 
 def portfolio(*, staff: Staff, programme_id: int | None = None) -> list[PortfolioRow]:
-    """Retention week 4, stickiness, mainstream share and action power of every visible
-    active community (five queries for any number: the communities, their cohorts, their
-    days, their closed occurrences, their challenges).
+    """Retention week 4, stickiness, mainstream share, action power and SOP completion of
+    every visible active community (six queries for any number: the communities, their
+    cohorts, their days, their closed occurrences, their challenges, their checklist items).
 
     Each figure is the one the community page shows: ``metrics.retention(...).curve[4]``
     and ``metrics.indicators(...)``, read for all communities at once."""
@@ -208,6 +230,7 @@ def portfolio(*, staff: Staff, programme_id: int | None = None) -> list[Portfoli
         day=today,
         members={pk: figures[0] for pk, figures in on_day.items()},
     )
+    sop = metrics.sop_completion(communities=communities, day=today)
     rows = []
     for community in communities:
         members, mau, mainstream = on_day.get(community.pk, (0, 0, 0))
@@ -221,6 +244,7 @@ def portfolio(*, staff: Staff, programme_id: int | None = None) -> list[Portfoli
                 stickiness=_ratio(dau_sum.get(community.pk, 0) / STICKINESS_DAYS, mau),
                 mainstream_share=_ratio(mainstream, members),
                 action=action[community.pk],
+                sop=sop[community.pk],
             )
         )
     return rows

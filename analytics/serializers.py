@@ -28,6 +28,7 @@ CSV_METRICS = (
     "indicators",
     "action_power",
     "calls_to_action",
+    "sop_completion",
 )
 
 
@@ -204,6 +205,18 @@ def action_power_data(report: metrics.ActionReport) -> dict:
     }
 
 
+def sop_data(completion: metrics.Completion) -> dict:
+    """SOP completion over the last 30 days: items done on time ÷ items due (null when
+    nothing fell due, never 0), with its counts."""
+    return {
+        "rate": completion.rate,
+        "due": completion.due,
+        "on_time": completion.on_time,
+        "done": completion.done,
+        "window_days": metrics.SOP_WINDOW_DAYS,
+    }
+
+
 def community_data(community: Community) -> dict:
     return {
         "slug": community.slug,
@@ -241,15 +254,19 @@ def community_metrics(*, community: Community, start: date, end: date, interval:
         "activation": activation_data(health),
         "silence": silence_data(health),
         "action_power": action_power_data(report),
+        "sop_completion": sop_data(
+            metrics.sop_completion(communities=[community], day=end)[community.pk]
+        ),
     }
 
 
 def community_list_data(communities: Sequence[Community]) -> list[dict]:
-    """Each community's headline figures today (its own local day); four queries in all."""
+    """Each community's headline figures today (its own local day); five queries in all."""
     healths = metrics.health(communities=communities)
     power = metrics.action_power(
         communities=communities, members={pk: h.members for pk, h in healths.items()}
     )
+    sop = metrics.sop_completion(communities=communities)
     rows = []
     for community in communities:
         health = healths[community.pk]
@@ -263,6 +280,7 @@ def community_list_data(communities: Sequence[Community]) -> list[dict]:
                 "silent": health.silent,
                 "activation": health.activation_status,
                 **action_headline(power[community.pk]),
+                "sop_completion": sop_data(sop[community.pk]),
             }
         )
     return rows
@@ -280,6 +298,7 @@ def portfolio_data(rows: Sequence[PortfolioRow]) -> list[dict]:
             "stickiness": row.stickiness,
             "mainstream_share": row.mainstream_share,
             **action_headline(row.action),
+            "sop_completion": sop_data(row.sop),
         }
         for row in rows
     ]
@@ -307,6 +326,9 @@ def metric_section(
     if metric in ("action_power", "calls_to_action"):
         report = metrics.action_report(community=community, start=start, end=end)
         return action_power_data(report)
+    if metric == "sop_completion":
+        completion = metrics.sop_completion(communities=[community], day=end)[community.pk]
+        return {"day": _day(end), **sop_data(completion)}
     raise ValueError(f"Unknown metric {metric!r}")
 
 
@@ -330,6 +352,8 @@ CSV_HEADERS = {  # the JSON keys, in their order
     "action_power": ["day", "calls", "action_index"],
     # The calls behind the index at ``to``.
     "calls_to_action": ["day", "kind", "title", "participants", "invited", "ratio"],
+    # The last 30 days to ``to``: one row.
+    "sop_completion": ["day", "window_days", "due", "on_time", "done", "rate"],
 }
 
 

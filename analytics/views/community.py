@@ -30,6 +30,7 @@ from analytics.forms import DrilldownForm, RangeForm, TagMembersForm
 from analytics.metrics import (
     ACTION_WINDOW_DAYS,
     LIFECYCLE_GROUPS,
+    SOP_WINDOW_DAYS,
     ActionReport,
     CallToAction,
     Indicators,
@@ -41,6 +42,7 @@ from analytics.metrics import (
     lifecycle_conditions,
     pyramid_series,
     retention,
+    sop_completion,
 )
 from analytics.models import MemberDay
 from communities.models import Community
@@ -270,6 +272,13 @@ def _page_context(request: HtmxHttpRequest, community: Community, form: RangeFor
     tiers = pyramid_series(community=community, start=start, end=end)
     report = action_report(community=community, start=start, end=end, members=now.members)
     context.update(action_context(report))
+    sop = sop_completion(communities=[community], day=end)[community.pk]
+    context.update(
+        {
+            "sop": sop,
+            "sop_window_start": end - timedelta(days=SOP_WINDOW_DAYS - 1),
+        }
+    )
     context.update(
         {
             "range_query": urlencode(range_query),
@@ -562,6 +571,13 @@ def _indicator_rows(community: Community, form: RangeForm) -> Iterable[list]:
         ("calls_to_action_last_30_days", power.calls),
         ("community_value", power.community_value),
         ("check_in_completion", power.check_in_completion.rate),
+    ):
+        yield [key, day, _csv_number(value), "", ""]
+    sop = sop_completion(communities=[community], day=form.end)[community.pk]
+    for key, value in (
+        ("sop_completion", sop.rate),
+        ("sop_items_due", sop.due),
+        ("sop_items_on_time", sop.on_time),
     ):
         yield [key, day, _csv_number(value), "", ""]
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -13,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from analytics import selectors
 from analytics.figures import sparkline_points, stage_figure
 from analytics.forms import OverviewFilterForm
-from analytics.metrics import STAGES
+from analytics.metrics import SOP_ALERT_DAYS, STAGES
 from communities.permissions import Capability, has_capability, staff_required
 from communities.shortcuts import HtmxHttpRequest
 from members.transfer import csv_download, neutralise
@@ -32,11 +33,12 @@ COLUMNS = [
     ("mainstream", gettext_lazy("Mainstream share")),
     ("action", gettext_lazy("Action index")),
     ("value", gettext_lazy("Community value")),
+    ("sop", gettext_lazy("SOP completion (30 days)")),
     ("", gettext_lazy("Silence")),
     ("", gettext_lazy("Activation")),
 ]
 # Numbers read best largest first: their first click sorts descending.
-DESCENDING_FIRST = {"members", "wau", "mainstream", "action", "value"}
+DESCENDING_FIRST = {"members", "wau", "mainstream", "action", "value", "sop"}
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ def _table_row(row: selectors.OverviewRow) -> dict:
         "action": row.action,
         "action_percent": percent(row.action.action_index),
         "value_text": value_text(row.action.community_value),
+        "sop": row.sop,
+        "sop_daily": row.sop_daily,
         "sparkline_points": sparkline_points(
             values, width=SPARKLINE_WIDTH, height=SPARKLINE_HEIGHT
         ),
@@ -101,14 +105,46 @@ def _alert_groups(alerts: selectors.Alerts) -> list[dict]:
             % {"hours": settings.ANALYTICS_SILENCE_HOURS},
             alerts.silent,
         ),
+        (
+            "sop",
+            _("Daily SOP completion below %(percent)s%%") % {"percent": settings.SOP_ALERT_PERCENT},
+            alerts.sop,
+        ),
         ("decline", _("In decline"), alerts.decline),
         ("activation", _("First-month activation at risk"), alerts.activation_at_risk),
     ]
     return [
-        {"kind": kind, "title": title, "rows": [_table_row(row) for row in rows]}
+        {
+            "kind": kind,
+            "title": title,
+            "rows": [
+                {**_table_row(row), "sop_text": sop_alert_text(row.sop_daily)}
+                if kind == "sop"
+                else _table_row(row)
+                for row in rows
+            ],
+        }
         for kind, title, rows in groups
         if rows
     ]
+
+
+def sop_alert_text(completion) -> str:
+    return _(
+        "Daily SOP completion %(percent)s%% over the last %(days)s days (below %(threshold)s%%)"
+    ) % {
+        "percent": completion.percent,
+        "days": SOP_ALERT_DAYS,
+        "threshold": settings.SOP_ALERT_PERCENT,
+    }
+
+
+def team_url() -> str:
+    """The checklists' team view, where the runs behind the SOP alert are ("" without it)."""
+    try:
+        return reverse("checklists:team")
+    except NoReverseMatch:
+        return ""
 
 
 @require_GET
@@ -137,6 +173,7 @@ def overview(request: HtmxHttpRequest):
             "alerts": overview.alerts,
             "alert_groups": _alert_groups(overview.alerts),
             "activation_members": settings.ANALYTICS_ACTIVATION_MIN_MEMBERS,
+            "team_url": team_url() if overview.alerts.sop else "",
             "stages": stages,
             "chart": stage_figure(
                 stages=stages, title=_("Communities by stage"), y_title=_("Communities")
@@ -153,6 +190,7 @@ CSV_HEADER = [
     "mainstream_share_percent", "events_last_28_days", "events_previous_28_days",
     "silent", "activation", "last_activity_at",
     "action_index", "community_value", "check_in_completion",
+    "sop_completion", "sop_items_due", "sop_items_on_time", "sop_alert",
 ]  # fmt: skip
 
 
@@ -183,6 +221,10 @@ def overview_csv(request: HtmxHttpRequest):
                 health.activation_status,
                 health.last_activity_at.isoformat() if health.last_activity_at else "",
                 *_numbers(row.action),
+                "" if row.sop.rate is None else row.sop.rate,
+                row.sop.due,
+                row.sop.on_time,
+                "yes" if row.sop_alert else "no",
             ]
         )
     return response

@@ -24,6 +24,7 @@ CSV_HEADER = [
     "retention_week_4_percent",
     "stickiness_percent",
     "mainstream_share_percent",
+    "sop_completion",
     "action_index",
     "community_value",
     "check_in_completion",
@@ -55,6 +56,7 @@ def portfolio(request: HtmxHttpRequest):
             if row.action.community_value is None
             else f"{row.action.community_value:.1f}",
             "check_in": _percent(row.action.check_in_completion.rate),
+            "sop": row.sop,
         }
         for row in rows
     ]
@@ -65,6 +67,7 @@ def portfolio(request: HtmxHttpRequest):
             (_("Stickiness (DAU/MAU)"), [row.stickiness for row in rows]),
             (_("Mainstream share"), [row.mainstream_share for row in rows]),
             (_("Action index"), [row.action.action_index for row in rows]),
+            (_("SOP completion"), [row.sop.rate for row in rows]),
         ],
         title=_("Communities compared"),
     )
@@ -102,6 +105,7 @@ def portfolio_csv(request: HtmxHttpRequest):
                 row.today.isoformat(),
                 row.members,
                 *("" if v is None else v for v in map(_percent, _shares(row))),
+                "" if row.sop.rate is None else row.sop.rate,  # a ratio, as the API writes it
                 *("" if v is None else v for v in _action(row)),
             ]
         )

@@ -322,6 +322,8 @@ def test_communities_list(client, reading, key, org_a):
         "action_index": None,
         "community_value": None,
         "check_in_completion": None,
+        # No checklists: no SOP completion (null, never 0).
+        "sop_completion": {"rate": None, "due": 0, "on_time": 0, "done": 0, "window_days": 30},
     }
     assert row["activation"] == (
         "activated" if health.activated else "at_risk" if health.activation_at_risk else "unknown"
@@ -352,9 +354,10 @@ def test_portfolio_equals_the_metric_functions_in_a_fixed_number_of_queries(
     with CaptureQueriesContext(connection) as three:
         rows = client.get(url, headers=headers).json()["communities"]
     assert len(rows) == 3
-    # Token, communities, cohort cells, day rows, and action power's two (closed
-    # occurrences, challenges): whatever the number of communities.
-    assert len(three) == len(one) == 6
+    # Token, communities, cohort cells, day rows, action power's two (closed
+    # occurrences, challenges) and SOP completion's one (checklist items): whatever the
+    # number of communities.
+    assert len(three) == len(one) == 7
 
 
 def test_list_queries_do_not_grow_with_communities(client, reading, key, org_a):

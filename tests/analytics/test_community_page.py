@@ -474,8 +474,9 @@ def test_csv_links_only_for_staff_who_may_export(client_for, manager_a, operator
 # Session, user, staff, community; 4 for the indicators (end day and 30 days before), 2 for
 # the stage (days, pulse), 1 each for activity, retention, lifecycle and the pyramid; + 2
 # for action power (closed occurrences' invited, challenges with their check-ins:
-# metrics.action_report, members from the indicators).
-PAGE_QUERIES = 16
+# metrics.action_report, members from the indicators); + 1 for SOP completion (the
+# checklist items of the 30 days, one grouped query: metrics.sop_completion).
+PAGE_QUERIES = 17
 # Session, user, staff, community, then one query for the members behind the bar.
 DRILLDOWN_QUERIES = 5
 

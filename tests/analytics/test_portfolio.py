@@ -68,8 +68,8 @@ def test_page_shows_chart_and_table(org_a, client_for, manager_a):
             r'<script id="portfolio-chart" type="application/json">(.*?)</script>', html, re.S
         ).group(1)
     )
-    # Week-4 retention, stickiness, mainstream share, action index.
-    assert [trace["type"] for trace in figure["data"]] == ["bar"] * 4
+    # Week-4 retention, stickiness, mainstream share, action index, SOP completion.
+    assert [trace["type"] for trace in figure["data"]] == ["bar"] * 5
     assert figure["layout"]["barmode"] == "group"
     retention = figure["data"][0]
     assert retention["x"] == ["Empty", "读书会"]
@@ -77,7 +77,7 @@ def test_page_shows_chart_and_table(org_a, client_for, manager_a):
     rows = table_rows(html)
     assert rows["reading"][3] == "66.7%"
     # Nothing measured: a dash in every column (action power too: no calls, never 0).
-    assert rows["empty"][3:] == ["—"] * 6
+    assert rows["empty"][3:] == ["—"] * 7
     assert '<details class="table-view">' in html
 
 
@@ -120,6 +120,7 @@ def test_csv_download(org_a, client_for, manager_a):
         "retention_week_4_percent",
         "stickiness_percent",
         "mainstream_share_percent",
+        "sop_completion",
         "action_index",
         "community_value",
         "check_in_completion",
@@ -130,7 +131,7 @@ def test_csv_download(org_a, client_for, manager_a):
     assert by_slug["formula"][5] == "6"
     assert by_slug["formula"][6] == "66.7"
     assert by_slug["reading"][:3] == ["读书会", "reading", "'@programme"]
-    assert by_slug["reading"][6:] == ["", "", "", "", "", ""]
+    assert by_slug["reading"][6:] == ["", "", "", "", "", "", ""]
 
 
 def test_permissions(
@@ -166,10 +167,11 @@ def test_query_count_is_constant(count, org_a, client_for, manager_a, django_ass
     client = client_for(manager_a)
     # session, user, staff + organisation, programmes (filter choices), communities,
     # their cohorts, their days; + 2 for action power (closed occurrences' invited,
-    # challenges with their check-ins: metrics.action_power)
-    with django_assert_num_queries(9):
+    # challenges with their check-ins: metrics.action_power); + 1 for SOP completion (the
+    # checklist items of the 30 days, one grouped query: metrics.sop_completion)
+    with django_assert_num_queries(10):
         html = client.get(reverse("analytics:home")).content.decode()
     assert len(table_rows(html)) == count
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(reverse("analytics:portfolio-csv"))
     assert len(response.content.decode().splitlines()) == count + 1
