@@ -18,9 +18,9 @@ from django.utils.http import urlsafe_base64_encode
 from activities.calendar import services as calendar_services
 from activities.calendar.models import CalendarEntry
 from activities.models import ImportRun
-from checklists.models import ChecklistRun, Phase, SopTemplate
+from checklists.models import ChecklistRun, DueAnchor, Phase, SopTemplate
 from checklists.services.runs import run_start
-from checklists.services.templates import template_copy_builtin, template_use_set
+from checklists.services.templates import item_save, template_copy_builtin, template_use_set
 from communities.models import Community, Connector, Invitation, Programme, Role, Staff
 from members.models import Application, Membership
 from tests.factories import MembershipFactory, StaffFactory
@@ -73,7 +73,14 @@ def iter_url_patterns(patterns=None, namespace=""):
 
 ALL_URLS = sorted(iter_url_patterns(), key=lambda item: item[0])
 PRIVATE_URLS = [(name, p) for name, p in ALL_URLS if name not in PUBLIC_URL_NAMES]
-OBJECT_URLS = [(name, p) for name, p in PRIVATE_URLS if p.pattern.converters]
+# URL parameters that name the same thing for every organisation: the built-in SOPs ship
+# with the product (checklists/builtin.py), so there is no other organisation's one to hide.
+SHARED_PARAMETERS = {"builtin_key"}
+OBJECT_URLS = [
+    (name, p)
+    for name, p in PRIVATE_URLS
+    if p.pattern.converters and set(p.pattern.converters) - SHARED_PARAMETERS
+]
 
 
 def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
@@ -101,7 +108,8 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
         "run_id": lambda: run_of(community).pk,
         "run_item_id": lambda: run_of(community).items.order_by("position").first().pk,
         "template_id": lambda: sop_template_of(community).pk,
-        "sop_item_id": lambda: sop_template_of(community).items.order_by("position").first().pk,
+        "sop_item_id": lambda: sop_item_of(community).pk,
+        "builtin_key": lambda: "daily",  # a built-in SOP (checklists/builtin.py)
     }
     kwargs = {}
     for kwarg in pattern.pattern.converters:
@@ -113,14 +121,32 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
 
 def sop_template_of(community: Community):
     """The organisation's copy of the built-in daily SOP, used by the community."""
-    template = SopTemplate.objects.filter(
-        organization=community.organization, phase=Phase.DAILY
-    ).first() or template_copy_builtin(
-        organization=community.organization, key="daily", language="zh-hans"
+    daily = SopTemplate.objects.filter(organization=community.organization, phase=Phase.DAILY)
+    # The one the community uses first: a walk may have copied (or deleted) daily templates,
+    # and a community uses one daily template at most.
+    template = (
+        daily.filter(uses__community=community).first()
+        or daily.first()
+        or template_copy_builtin(
+            organization=community.organization, key="daily", language="zh-hans"
+        )
     )
     if not template.uses.filter(community=community).exists():
         template_use_set(template=template, community=community)
     return template
+
+
+def sop_item_of(community: Community):
+    """The first item of the community's daily template (one is added if a walk deleted
+    them all)."""
+    template = sop_template_of(community)
+    item = template.items.order_by("position").first()
+    if item is None:
+        item = item_save(
+            template=template,
+            data={"title": "早安问候", "anchor": DueAnchor.CLOCK, "due_time": time(9, 0)},
+        )
+    return item
 
 
 def run_of(community: Community):

@@ -29,6 +29,8 @@ KEEP_AS_IS = {"CommunityOps", "English", "QQ", "Telegram", "Discord", "Slack", "
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]{2,}")
 CURRENCY_CODE = re.compile(r"\b[A-Z]{3}\b")  # ISO 4217 codes such as CNY stay as they are
 SLUG_EXAMPLE = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b")  # e.g. “reading-club”, an identifier
+# A message to post's four placeholders stay as written (checklists/messages.py).
+MESSAGE_PLACEHOLDER = re.compile(r"\{(?:community|date|next_topic|newcomers)\}")
 
 
 class VisibleText(HTMLParser):
@@ -68,7 +70,9 @@ def english_left_in(html: str, allowed: set[str]) -> list[str]:
         for chunk in parser.chunks
         if any(
             word not in allowed
-            for word in LATIN_WORD.findall(CURRENCY_CODE.sub("", SLUG_EXAMPLE.sub("", chunk)))
+            for word in LATIN_WORD.findall(
+                CURRENCY_CODE.sub("", SLUG_EXAMPLE.sub("", MESSAGE_PLACEHOLDER.sub("", chunk)))
+            )
         )
     ]
 
@@ -121,6 +125,15 @@ POST_ONLY = {
     "checklists:item-tick",
     "checklists:item-untick",
     "notifications-read",
+    "checklists:template-create",
+    "checklists:template-copy",
+    "checklists:template-edit",
+    "checklists:template-delete",
+    "checklists:item-delete",
+    "checklists:item-move",
+    "checklists:template-use",
+    "checklists:template-use-remove",
+    "checklists:run-start",
     "checklists:run-reassign",
 }
 # Downloads, not pages: the CSV header stays English so that files import anywhere.

@@ -59,6 +59,7 @@ def test_members_registers_its_panels_and_counts():
         "members.squads",
         "members.violations",
         "activities.calendar",  # the community's next occurrences
+        "checklists.community",  # its open checklist runs and SOP templates
     ]
 
 
@@ -175,8 +176,9 @@ def test_detail_page_query_count_is_constant(
     populate(community, ladder, members=size, violations=size)
     client = client_for(operator_a)
     # session, user, staff + organisation, community, rules, member count,
-    # pyramid, squads, squad leader candidates, recent violations, calendar entries
-    with django_assert_num_queries(11):
+    # pyramid, squads, squad leader candidates, recent violations, calendar entries,
+    # checklists (open runs, templates in use, setup templates to start)
+    with django_assert_num_queries(14):
         response = client.get(reverse("communities:detail", args=[community.slug]))
     assert response.status_code == 200
 
