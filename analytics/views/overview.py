@@ -1,6 +1,8 @@
 """The overview (landing page): every active community as a row with its health."""
 
 from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.shortcuts import render
@@ -14,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 from analytics import selectors
 from analytics.figures import sparkline_points, stage_figure
 from analytics.forms import OverviewFilterForm
-from analytics.metrics import SOP_ALERT_DAYS, STAGES
+from analytics.metrics import SOP_ALERT_DAYS, SOP_ALERT_PHASE, STAGES
 from communities.permissions import Capability, has_capability, staff_required
 from communities.shortcuts import HtmxHttpRequest
 from members.transfer import csv_download, neutralise
@@ -91,6 +93,23 @@ def _table_row(row: selectors.OverviewRow) -> dict:
     }
 
 
+def _sop_alert_row(row: selectors.OverviewRow, team: str) -> dict:
+    """An SOP alert's row: its text, and the team view on the community's daily runs of the
+    alert's 7 days ("" while there is no team view)."""
+    today = row.community.local_today()
+    query = {
+        "from": (today - timedelta(days=SOP_ALERT_DAYS - 1)).isoformat(),
+        "to": today.isoformat(),
+        "community": row.community.slug,
+        "phase": SOP_ALERT_PHASE,
+    }
+    return {
+        **_table_row(row),
+        "sop_text": sop_alert_text(row.sop_daily),
+        "team_url": f"{team}?{urlencode(query)}" if team else "",
+    }
+
+
 def _alert_groups(alerts: selectors.Alerts) -> list[dict]:
     """The non-empty alert lists, most urgent first, each with its heading."""
     groups = [
@@ -113,15 +132,13 @@ def _alert_groups(alerts: selectors.Alerts) -> list[dict]:
         ("decline", _("In decline"), alerts.decline),
         ("activation", _("First-month activation at risk"), alerts.activation_at_risk),
     ]
+    team = team_url() if alerts.sop else ""
     return [
         {
             "kind": kind,
             "title": title,
             "rows": [
-                {**_table_row(row), "sop_text": sop_alert_text(row.sop_daily)}
-                if kind == "sop"
-                else _table_row(row)
-                for row in rows
+                _sop_alert_row(row, team) if kind == "sop" else _table_row(row) for row in rows
             ],
         }
         for kind, title, rows in groups
@@ -173,7 +190,6 @@ def overview(request: HtmxHttpRequest):
             "alerts": overview.alerts,
             "alert_groups": _alert_groups(overview.alerts),
             "activation_members": settings.ANALYTICS_ACTIVATION_MIN_MEMBERS,
-            "team_url": team_url() if overview.alerts.sop else "",
             "stages": stages,
             "chart": stage_figure(
                 stages=stages, title=_("Communities by stage"), y_title=_("Communities")

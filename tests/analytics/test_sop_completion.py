@@ -268,7 +268,15 @@ def test_the_alert_shows_below_the_threshold_from_daily_runs_of_7_days(
     except NoReverseMatch:
         team = ""
     if team:
-        assert f'href="{team}"' in block
+        link = re.search(r'<a href="([^"]+)" data-testid="sop-team-link">', block).group(1)
+        today = built["slipping"][0].local_today()
+        assert link.replace("&amp;", "&") == (
+            f"{team}?from={(today - timedelta(days=6)).isoformat()}&to={today.isoformat()}"
+            "&community=slipping&phase=daily"
+        )
+        page = client_for(manager_a).get(link.replace("&amp;", "&"))
+        assert page.status_code == 200
+        assert f"{round(on_time / due * 100)}%" in page.content.decode()  # the same figure
     else:
         assert "Team view" not in block
     assert 'data-testid="attention-count">' in html
@@ -322,3 +330,24 @@ def test_queries_stay_constant_with_checklists(
         client.get(reverse("overview"))
     with django_assert_num_queries(10):  # tests/analytics/test_portfolio.py's pin
         client.get(reverse("analytics:home"))
+
+
+def test_communities_in_other_time_zones_get_their_own_30_days(
+    org_a, owner_a, client_for, manager_a
+):
+    """Each community's window ends on its own today, as its page's does, even when the
+    overview shows communities whose local days differ."""
+    template = templates.template_copy_builtin(organization=org_a, key="daily", language="en")
+    east = CommunityFactory(organization=org_a, slug="east", time_zone="Asia/Shanghai")
+    west = CommunityFactory(organization=org_a, slug="west", time_zone="America/Los_Angeles")
+    for community, ticked in ((east, 1), (west, 3)):
+        templates.template_use_set(template=template, community=community)
+        tick(daily_run(community, 1), owner_a, on_time=ticked)
+    client = client_for(manager_a)
+    overview = cells(client.get(reverse("overview")).content.decode(), 'id="overview-table"')
+    portfolio = cells(client.get(reverse("analytics:home")).content.decode(), "portfolio-table")
+    for community in (east, west):
+        html = client.get(reverse("analytics:community", args=[community.slug])).content.decode()
+        figure = re.search(r'data-figure="sop_completion">(.*?)<', html).group(1)
+        assert figure != "—"
+        assert overview[community.slug] == portfolio[community.slug] == figure
