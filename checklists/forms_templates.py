@@ -28,6 +28,15 @@ UNITS = {"minutes": 1, "hours": 60, "days": 24 * 60}
 MAX_OFFSET_DAYS = 90  # no run lasts longer (SopTemplate.duration_days)
 # ISO weekday digits with Django's own short names (translated by Django).
 WEEKDAY_CHOICES = [(str(day + 1), WEEKDAYS_ABBR[day]) for day in range(7)]
+# The anchors a run of each phase has (due.check_item_timing refuses the others).
+RUN_ANCHORS = frozenset({DueAnchor.CLOCK, DueAnchor.RUN_START})
+ANCHORS_BY_PHASE = {
+    **dict.fromkeys(MANUAL_PHASES, RUN_ANCHORS),
+    Phase.DAILY: RUN_ANCHORS,
+    Phase.ACTIVITY: frozenset(
+        {DueAnchor.CLOCK, DueAnchor.OCCURRENCE_START, DueAnchor.OCCURRENCE_END}
+    ),
+}
 # The staff roles who work runs (managers only read).
 ASSIGNABLE_ROLES = (Role.OWNER, Role.OPERATOR, Role.MODERATOR)
 
@@ -213,6 +222,10 @@ class ItemForm(forms.Form):
             del self.fields["day"]
         if template.phase != Phase.DAILY:
             del self.fields["weekdays"]
+        allowed = ANCHORS_BY_PHASE.get(template.phase, frozenset(DueAnchor.values))
+        self.fields["anchor"].choices = [
+            (value, label) for value, label in DueAnchor.choices if value in allowed
+        ]
 
     def service_data(self) -> dict:
         data = dict(self.cleaned_data)

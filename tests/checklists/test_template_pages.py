@@ -531,3 +531,78 @@ def test_the_list_groups_by_phase_with_uses(client_for, operator_a, community_a)
     assert "Daily maintenance" in section and daily.name in section
     assert community_a.name in section and other.name in section
     assert f"<td>{daily.items.count()}</td>" in section
+
+
+def test_a_daily_items_form_offers_only_the_daily_anchors(client_for, operator_a):
+    client = client_for(operator_a)
+    copy(client, "daily", "en")
+    template = SopTemplate.objects.get(organization=operator_a.organization)
+    html = page(client, reverse("checklists:item-create", kwargs={"template_id": template.pk}))
+    assert 'value="clock"' in html and 'value="run_start"' in html
+    assert 'value="occurrence_start"' not in html
+    response = client.post(
+        reverse("checklists:item-create", kwargs={"template_id": template.pk}),
+        {"title": "x", "role": "moderator", "anchor": "occurrence_end", "input_kind": "none"},
+    )
+    assert response.status_code == 400
+    assert template.items.count() == 9
+
+
+@pytest.mark.parametrize(
+    ("phase", "fields", "english", "chinese"),
+    [
+        (Phase.DAILY, {"due_time": time(9)}, "by 09:00", "09:00 前"),
+        (Phase.SETUP, {"due_time": time(10), "offset_days": 2}, "day 3 at 10:00", "第 3 天 10:00"),
+        (
+            Phase.ACTIVITY,
+            {"anchor": DueAnchor.OCCURRENCE_START, "offset_minutes": -1440},
+            "1 day before the start",
+            "开始前 1 天",
+        ),
+        (
+            Phase.ACTIVITY,
+            {"anchor": DueAnchor.OCCURRENCE_START, "offset_minutes": -2880},
+            "2 days before the start",
+            "开始前 2 天",
+        ),
+        (
+            Phase.ACTIVITY,
+            {"anchor": DueAnchor.OCCURRENCE_END, "offset_minutes": 30},
+            "30 minutes after the end",
+            "结束后 30 分钟",
+        ),
+        (
+            Phase.ACTIVITY,
+            {"anchor": DueAnchor.OCCURRENCE_END, "offset_minutes": 60},
+            "1 hour after the end",
+            "结束后 1 小时",
+        ),
+        (
+            Phase.ACTIVITY,
+            {"due_time": time(20), "offset_days": -1},
+            "1 day before, by 20:00",
+            "提前 1 天，20:00 前",
+        ),
+        (Phase.GROWTH, {"anchor": DueAnchor.RUN_START}, "at the start", "开始时"),
+    ],
+)
+def test_due_times_in_words(phase, fields, english, chinese):
+    from django.utils import translation
+
+    from checklists.describe import due_in_words
+
+    item = SopItem(**{"anchor": DueAnchor.CLOCK, **fields})
+    assert due_in_words(item, phase) == english
+    with translation.override("zh-hans"):
+        assert due_in_words(item, phase) == chinese
+
+
+def test_weekdays_in_words():
+    from django.utils import translation
+
+    from checklists.describe import weekdays_in_words
+
+    assert weekdays_in_words("67") == "Sat, Sun"
+    assert weekdays_in_words("1234567") == "every day"
+    with translation.override("zh-hans"):
+        assert weekdays_in_words("1234567") == "每天"
