@@ -31,7 +31,7 @@ from django.utils.translation import pgettext
 from activities.calendar.selectors import calendar_slots
 from checklists.models import ChecklistRun
 from communities.models import Staff
-from members.models import Membership, MembershipStatus
+from members.models import PRESENT_STATUSES, Membership
 
 PLACEHOLDER = re.compile(r"\{(community|date|next_topic|newcomers)\}")
 # How far ahead {next_topic} looks (as the community page's next occurrences do).
@@ -87,7 +87,7 @@ def _newcomers(runs: list[ChecklistRun]) -> dict[tuple[int, object], list[str]]:
     names: dict[tuple[int, object], list[str]] = defaultdict(list)
     rows = (
         Membership.objects.filter(condition)
-        .exclude(status__in=[MembershipStatus.APPLICANT, MembershipStatus.REMOVED])
+        .filter(status__in=PRESENT_STATUSES)  # not applicants, nor who already left
         .order_by("member__display_name", "pk")
         .values_list("community_id", "joined_on", "member__display_name")
     )

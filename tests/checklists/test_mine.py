@@ -248,6 +248,7 @@ def test_messages_fill_the_four_placeholders_and_nothing_else(
     run.save(update_fields=["language"])
     MembershipFactory(community=community, member__display_name="<script>alert(1)</script>")
     MembershipFactory(community=community, member__display_name="小明")
+    MembershipFactory(community=community, member__display_name="走了", status="left")
     MembershipFactory(
         community=community,
         member__display_name="老朋友",
@@ -273,7 +274,11 @@ def test_messages_fill_the_four_placeholders_and_nothing_else(
     day = run.day
     assert text.startswith(f"早上好，读书会！今天是{day.year}年{day.month}月{day.day}日。")
     assert "下次：读书分享（" in text and "21:00" in text and "星期" in text
-    assert "欢迎<script>alert(1)</script>、小明。" in text and "老朋友" not in text
+    assert (
+        "欢迎<script>alert(1)</script>、小明。" in text
+        and "老朋友" not in text
+        and "走了" not in text
+    )
     assert text.endswith("{x} {")
 
     page = client_for(moderator).get(reverse("checklists:mine")).content.decode()
