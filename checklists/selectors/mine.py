@@ -81,11 +81,9 @@ def may_tick(staff: Staff, run: ChecklistRun, now: datetime) -> bool:
     return now < run.closes_at or can_correct(staff)
 
 
-def cards(
-    runs: list[ChecklistRun], *, staff: Staff, now: datetime, messages: bool = True
-) -> list[RunCard]:
+def cards(runs: list[ChecklistRun], *, staff: Staff, now: datetime) -> list[RunCard]:
     """Cards for runs whose items (``done_by`` selected) are prefetched."""
-    texts = run_messages(runs, staff=staff, now=now) if messages else {}
+    texts = run_messages(runs, staff=staff, now=now)
     result = []
     for run in runs:
         zone = ZoneInfo(run.community.time_zone)

@@ -89,8 +89,9 @@ def run(request: HtmxHttpRequest, run: ChecklistRun):
 def _answer(
     request: HtmxHttpRequest, item: RunItem, *, page: str, errors: list[str], entered: str | None
 ):
-    """After a tick or untick: htmx gets the item and the run's progress; a plain form goes
-    back to its page, or (on an error) gets that page with the error at the item."""
+    """After a tick or untick: htmx gets the item and the run's progress (200 with an error
+    too: htmx swaps no 4xx answer); a plain form goes back to its page, or on an error gets
+    that page (400) with the error at the item."""
     now = timezone.now()
     if request.htmx:
         card = run_card(staff=request.staff, run_id=item.run_id, now=now)
