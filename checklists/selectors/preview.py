@@ -3,8 +3,8 @@
 
 The frame is the one the run would get (``due.RunFrame``): a daily run spans the local day;
 a run started by hand is taken as started at ``MANUAL_START`` that day; an activity run is
-taken as an activity from ``ACTIVITY_START`` lasting ``ACTIVITY_LENGTH``, since a real one
-follows its calendar occurrence.
+the community's first occurrence that day of the template's kinds, or, when it has none, an
+activity from ``ACTIVITY_START`` lasting ``ACTIVITY_LENGTH``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+from activities.calendar.selectors import calendar_slots
 from checklists import due
 from checklists.messages import run_messages
 from checklists.models import Phase, SopItem, SopTemplate
@@ -37,8 +38,18 @@ class RunPreview:
     day: date
     starts_at: datetime  # local
     occurrence: tuple[datetime, datetime] | None  # local, for an activity template
+    occurrence_title: str  # the calendar's occurrence it follows ("" when supposed)
     items: list[PreviewItem]
     skipped: list[SopItem]  # daily items that do not apply on that weekday
+
+
+def _occurrence_on(template: SopTemplate, community: Community, day: date, zone, staff: Staff):
+    """The community's first occurrence on ``day`` of the template's kinds, if any."""
+    if not template.kinds:
+        return None
+    start, end = due.day_bounds(day, zone)
+    slots = calendar_slots(staff, start, end, communities=[community], kinds=template.kinds)
+    return next((slot for slot in slots if not slot.slot.cancelled), None)
 
 
 def run_preview(
@@ -48,14 +59,21 @@ def run_preview(
     items = list(template.items.order_by("position", "pk"))
     skipped: list[SopItem] = []
     occurrence = None
+    entry, title = None, ""
     if template.phase == Phase.DAILY:
         weekday = str(day.isoweekday())
         skipped = [item for item in items if weekday not in item.weekdays]
         items = [item for item in items if weekday in item.weekdays]
         starts_at = due.day_bounds(day, zone)[0]
     elif template.phase == Phase.ACTIVITY:
-        starts_at = due.local_datetime(day, ACTIVITY_START, zone)
-        occurrence = (starts_at, starts_at + ACTIVITY_LENGTH)
+        found = _occurrence_on(template, community, day, zone, staff)
+        if found is not None:
+            entry, title = found.entry, found.title
+            occurrence = (found.starts_at, found.ends_at)
+        else:
+            start = due.local_datetime(day, ACTIVITY_START, zone)
+            occurrence = (start, start + ACTIVITY_LENGTH)
+        starts_at = occurrence[0]
     else:
         starts_at = due.local_datetime(day, MANUAL_START, zone)
     frame = due.RunFrame(
@@ -73,9 +91,9 @@ def run_preview(
         community_id=community.pk,
         day=day,
         language=template.language,
-        entry=None,
-        entry_id=None,
-        occurrence_starts_at=None,
+        entry=entry,
+        entry_id=entry.pk if entry else None,
+        occurrence_starts_at=occurrence[0] if entry else None,
     )
     messages = run_messages([run], staff=staff)
     return RunPreview(
@@ -85,6 +103,7 @@ def run_preview(
         occurrence=(occurrence[0].astimezone(zone), occurrence[1].astimezone(zone))
         if occurrence
         else None,
+        occurrence_title=title,
         items=[
             PreviewItem(
                 item=item,

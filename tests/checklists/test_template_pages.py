@@ -606,3 +606,31 @@ def test_weekdays_in_words():
     assert weekdays_in_words("1234567") == "every day"
     with translation.override("zh-hans"):
         assert weekdays_in_words("1234567") == "每天"
+
+
+def test_an_activity_preview_follows_that_days_occurrence(client_for, operator_a, community_a):
+    from datetime import date
+
+    from activities.calendar import services as calendar
+
+    calendar.entry_create(
+        organization=operator_a.organization,
+        communities=[community_a],
+        data={
+            "kind": "guest",
+            "title": "Guest talk on reading",
+            "start_date": date(2026, 12, 8),
+            "start_time": time(19, 30),
+            "duration_minutes": 60,
+        },
+    )
+    client = client_for(operator_a)
+    copy(client, "activity", "en")
+    template = SopTemplate.objects.get(organization=operator_a.organization)
+    url = reverse("checklists:template-preview", kwargs={"template_id": template.pk})
+    html = page(client, url, community=community_a.slug, day="2026-12-08")
+    assert "For “Guest talk on reading” on" in html and "from 19:30 to 20:30" in html
+    assert "Dec. 7, 2026 19:30" in html  # an item due 1 day before the start
+    other_day = page(client, url, community=community_a.slug, day="2026-12-09")
+    assert "As if an activity took place" in other_day
+    assert not ChecklistRun.objects.exists()
