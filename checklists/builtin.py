@@ -321,7 +321,7 @@ SETUP = Builtin(
                     "size; the groups of one matrix share the same style so members spot them."
                 ),
                 "zh-hans": (
-                    "用品牌 logo 或一张辨识度高的图，缩成小图也要看得清；同一矩阵的群风格统一，"
+                    "用品牌标志或一张辨识度高的图，缩成小图也要看得清；同一矩阵的群风格统一，"
                     "方便成员一眼认出。"
                 ),
             },
