@@ -118,9 +118,10 @@ def test_most_communities_keep_up_one_slips_and_one_moderator_is_overloaded(demo
     first = _by_slug(completion(**_range(moment, 29, 23)))
     last = _by_slug(completion(**_range(moment, 6, 0)))
     # Product Design Guild: from about 85 % to about 30 %.
-    assert first[sops.SLIPPING_COMMUNITY].percent >= 70
-    assert last[sops.SLIPPING_COMMUNITY].percent <= 40
-    assert sum(75 <= month[slug].percent <= 92 for slug in month) >= 4
+    slipping = sops.SLIPPING_COMMUNITY
+    assert first[slipping].percent >= 65 and last[slipping].percent <= 45
+    assert first[slipping].percent - last[slipping].percent >= 30
+    assert sum(month[slug].percent >= 75 for slug in month) >= 4  # most keep up
     # Liu Yang runs the most groups and has the lowest completion.
     by_moderator = completion(**_range(moment, 29, 0), by="assignee")
     usernames = dict(Staff.objects.values_list("pk", "user__username"))
