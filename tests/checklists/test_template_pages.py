@@ -634,3 +634,39 @@ def test_an_activity_preview_follows_that_days_occurrence(client_for, operator_a
     other_day = page(client, url, community=community_a.slug, day="2026-12-09")
     assert "As if an activity took place" in other_day
     assert not ChecklistRun.objects.exists()
+
+
+@pytest.mark.parametrize("copies", [1, 4])
+def test_the_list_costs_the_same_queries_however_many_templates(
+    copies, client_for, operator_a, django_assert_num_queries
+):
+    for _ in range(copies):
+        community = CommunityFactory(organization=operator_a.organization)
+        template = templates.template_copy_builtin(
+            organization=operator_a.organization, key="setup", language="en"
+        )
+        templates.template_use_set(template=template, community=community)
+    client = client_for(operator_a)
+    # session, user, staff + organisation, templates with item counts, their uses
+    with django_assert_num_queries(5):
+        response = client.get(reverse("checklists:templates"))
+    assert response.content.decode().count('href="/checklists/templates/') >= copies + 5
+
+
+@pytest.mark.parametrize("uses", [1, 4])
+def test_the_template_page_costs_the_same_queries_however_many_uses(
+    uses, client_for, operator_a, django_assert_num_queries
+):
+    template = templates.template_copy_builtin(
+        organization=operator_a.organization, key="setup", language="en"
+    )
+    for _ in range(uses):
+        templates.template_use_set(
+            template=template, community=CommunityFactory(organization=operator_a.organization)
+        )
+    client = client_for(operator_a)
+    # session, user, staff + organisation, the template, its uses, its items, and the
+    # community and assignee choices of the use form and of the start form
+    with django_assert_num_queries(10):
+        response = client.get(template_url(template))
+    assert response.status_code == 200
