@@ -109,6 +109,7 @@ def test_the_demo_moderator_ticks_three_items_and_the_operator_sees_the_rate_mov
     page = moderator.new_page()
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda line: line.type == "error" and problems.append(line.text))
     _sign_in(page, live_server, "moderator")
     assert page.url == f"{live_server.url}/checklists/", "the moderator lands on My checklists"
     card = page.locator(f"#run-{run.pk}")
