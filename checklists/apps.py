@@ -14,8 +14,10 @@ class ChecklistsConfig(AppConfig):
         URL_OBJECT_RESOLVERS.update(RESOLVERS)
         # Activity runs follow their occurrences: scheduled, moved, cancelled.
         register_after_entry_change("checklists.activity_runs", _sync_activity_runs)
-        from checklists import panels  # noqa: F401  (the community page's checklist panel)
-        from checklists import landing  # noqa: F401
+        from checklists import (
+            landing,  # noqa: F401
+            panels,  # noqa: F401  (the community page's checklist panel)
+        )
 
 
 def _sync_activity_runs(entry) -> None:

@@ -22,9 +22,7 @@ urlpatterns = [
     path("settings/staff/", include("communities.urls_team")),
     path("settings/", community_views.organization_settings, name="settings"),
     path("notifications/", views_notifications.notifications, name="notifications"),
-    path(
-        "notifications/read/", views_notifications.notifications_read, name="notifications-read"
-    ),
+    path("notifications/read/", views_notifications.notifications_read, name="notifications-read"),
     path("settings/organization/", community_views.organization_switch, name="organization-switch"),
     path("settings/privacy/", community_views.organization_privacy, name="organization-privacy"),
     path(
