@@ -1,7 +1,9 @@
 """SOP completion: items done on time ÷ items due (docs/metrics.md).
 
 An item counts on its run's local day (``ChecklistRun.day``, in the community's time zone),
-once its due time has passed; it is on time when it was ticked at or before its due time.
+once its due time has passed or it was ticked (an item ticked ahead of time is settled, so
+the figure moves when a moderator ticks); it is on time when it was ticked at or before its
+due time.
 Items of cancelled runs never count. One grouped query per call, whatever the number of
 communities, runs and items.
 """
@@ -60,7 +62,10 @@ def completion(
     days ``start``..``end`` inclusive: ``{key: Completion}`` (keys with nothing due left out)."""
     now = now or timezone.now()
     items = RunItem.objects.filter(
-        run__day__gte=start, run__day__lte=end, run__cancelled_at__isnull=True, due_at__lte=now
+        Q(due_at__lte=now) | Q(done_at__isnull=False),
+        run__day__gte=start,
+        run__day__lte=end,
+        run__cancelled_at__isnull=True,
     )
     if community_ids is not None:
         items = items.filter(run__community_id__in=list(community_ids))

@@ -364,3 +364,20 @@ def test_a_task_retried_after_a_crash_makes_only_the_missing_runs(org_a, monkeyp
         RunItem.objects.filter(run__community=first).count()
         == RunItem.objects.filter(run__community=second).count()
     )
+
+
+def test_an_item_ticked_ahead_of_time_counts_at_once(org_a, community_a, moderator):
+    from checklists.selectors.completion import completion
+
+    template = daily_template(org_a)
+    templates.template_use_set(template=template, community=community_a)
+    morning = datetime(2026, 12, 2, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai: nothing due yet
+    runs.daily_runs_open(now=morning)
+    day = date(2026, 12, 2)
+    assert completion(start=day, end=day, now=morning) == {}
+    runs.item_tick(item=RunItem.objects.get(title="Morning post"), staff=moderator, now=morning)
+    figure = completion(start=day, end=day, now=morning)[community_a.pk]
+    assert (figure.due, figure.on_time, figure.percent) == (1, 1, 100)
+    evening = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # 23:00: all three are due
+    figure = completion(start=day, end=day, now=evening)[community_a.pk]
+    assert (figure.due, figure.on_time, figure.done, figure.percent) == (3, 1, 1, 33)
