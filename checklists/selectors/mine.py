@@ -7,7 +7,7 @@ runs (with community, entry and assignee joined), their items (with who ticked t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -53,6 +53,14 @@ class RunCard:
     run: ChecklistRun
     rows: list[ItemRow]
     editable: bool  # the viewer may tick its items now
+    # The Overdue section lists only what is still undone (the rest is one line).
+    compact: bool = False
+
+    @property
+    def shown_rows(self) -> list[ItemRow]:
+        if not self.compact:
+            return self.rows
+        return [row for row in self.rows if row.item.done_at is None]
 
     @property
     def done(self) -> int:
@@ -159,7 +167,7 @@ def my_runs(*, staff: Staff, now: datetime | None = None) -> MyRuns:
     return MyRuns(
         today=[card for card in all_cards if card.run.closes_at > now],
         overdue=sorted(
-            (card for card in all_cards if card.run.closes_at <= now),
+            (replace(card, compact=True) for card in all_cards if card.run.closes_at <= now),
             key=lambda card: (-card.run.closes_at.timestamp(), card.run.pk),
         ),
     )

@@ -494,7 +494,12 @@ def overdue_notify(*, now: datetime | None = None) -> int:
             due_at__gt=now - OVERDUE_NOTICE_WINDOW,
             run__cancelled_at__isnull=True,
         )
-        .select_related("run__community", "run__assignee__user", "run__assignee__organization")
+        .select_related(
+            "run__community",
+            "run__organization",
+            "run__assignee__user",
+            "run__assignee__organization",
+        )
         .order_by("run_id", "position")
     )
     by_run: dict[int, list[RunItem]] = defaultdict(list)
@@ -528,7 +533,10 @@ def overdue_notify(*, now: datetime | None = None) -> int:
                 params={
                     "community": run.community.name,
                     "run": run.name,
-                    "items": ", ".join(item.title for item in run_items),
+                    # The titles are in the run's language; so is the list's separator.
+                    "items": ("、" if run.language.startswith("zh") else ", ").join(
+                        item.title for item in run_items
+                    ),
                 },
                 url=reverse("checklists:run", args=[run.pk]),
                 key=f"overdue:{run.pk}:{min(item.pk for item in run_items)}",
