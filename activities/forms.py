@@ -5,7 +5,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import ACTIVITY_KINDS, ActivityKind, ImportFormat
-from communities.models import Community
+from communities.models import Community, time_zone_choices
 from communities.validators import BoundedDateTimeField
 
 
@@ -13,8 +13,18 @@ class ImportForm(forms.Form):
     community = forms.ModelChoiceField(
         label=_("Community"), queryset=Community.objects.none(), to_field_name="slug"
     )
-    format = forms.ChoiceField(label=_("Format"), choices=ImportFormat.choices)
+    format = forms.ChoiceField(
+        label=_("Format"), choices=ImportFormat.choices, initial=ImportFormat.AUTO
+    )
     file = forms.FileField(label=_("Export file"))
+    time_zone = forms.ChoiceField(
+        label=_("Time zone of the file"),
+        required=False,
+        help_text=_(
+            "Times written without a time zone (WeChat exports, WhatsApp) are read in this "
+            "one; by default the community's own."
+        ),
+    )
     source_name = forms.CharField(
         label=_("Chat or channel"),
         required=False,
@@ -32,6 +42,10 @@ class ImportForm(forms.Form):
     def __init__(self, *args, communities, upload_refused=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["community"].queryset = communities
+        self.fields["time_zone"].choices = [
+            ("", _("The community's time zone")),
+            *time_zone_choices(),
+        ]
         limit = filesizeformat(settings.IMPORT_MAX_UPLOAD_BYTES)
         self.fields["file"].help_text = _("Up to %(limit)s.") % {"limit": limit}
         # activities.uploads stopped reading the file at the limit: say so, not "required".

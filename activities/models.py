@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communities.models import Community, Organization
+from communities.models import Community, Organization, validate_time_zone
 from members.models import Member
 
 
@@ -102,12 +102,19 @@ class TouchedDay(models.Model):
 
 
 class ImportFormat(models.TextChoices):
+    # The importer picks the format from the file (activities.importers.recognise).
+    AUTO = "auto", _("Recognise the format from the file")
     CSV = "csv", _("Generic CSV")
     TELEGRAM = "telegram", _("Telegram Desktop export (JSON)")
     SLACK = "slack", _("Slack workspace export (zip)")
     DISCORD = "discord", _("DiscordChatExporter (JSON or CSV)")
-    WHATSAPP = "whatsapp", _("WhatsApp chat export (.txt)")
-    WECHAT = "wechat", _("WeChat chat history (CSV)")
+    WHATSAPP = "whatsapp", _("WhatsApp chat export (.txt or .zip)")
+    WECHAT = "wechat", _("WeChat: MemoTrace / WeChatMsg 2024 (CSV, one chat or all chats)")
+    WXMANAGER = "wxmanager", _("WeChat: MemoTrace 2025 (CSV)")
+    PYWXDUMP = "pywxdump", _("WeChat: PyWxDump (CSV, or a zip of its parts)")
+    CHATLOG = "chatlog", _("WeChat: chatlog (CSV)")
+    WECHAT_IOS = "wechat_ios", _("WeChat on iPhone: wechat-exporter (CSV or .csv.bz2)")
+    ECHOTRACE = "echotrace", _("WeChat 4.0: EchoTrace (Excel .xlsx)")
 
 
 class ImportStatus(models.TextChoices):
@@ -132,6 +139,10 @@ class ImportRun(models.Model):
     size = models.BigIntegerField(_("size (bytes)"), default=0)
     # Which chat or channel of a multi-chat export maps to this community.
     source_name = models.CharField(_("chat or channel"), max_length=200, blank=True)
+    # Times written without a zone are read in this one; blank: the community's.
+    time_zone = models.CharField(
+        _("time zone of the file"), max_length=64, blank=True, validators=[validate_time_zone]
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )

@@ -31,8 +31,9 @@ from activities.importers.base import (
     Problem,
     skipped_summary,
 )
+from activities.importers.recognition import recognise
 from activities.ingest import IngestResult, ingest_events
-from activities.models import EventSource, ImportRun, ImportStatus
+from activities.models import EventSource, ImportFormat, ImportRun, ImportStatus
 from communities.models import Community, Connector
 from communities.services import connector_seen
 from communities.validators import validate_date_in_range
@@ -60,6 +61,8 @@ class ImportOutcome:
     # Rows or lines left out on purpose, by reason code: {"pat": 3, "recall": 2}
     # (activities.importers.base.SKIP_LABELS).
     skipped: dict[str, int] = field(default_factory=dict)
+    # The format read: the one asked for, or the one recognised for "auto".
+    format: str = ""
 
     @property
     def ok(self) -> bool:
@@ -82,16 +85,25 @@ def import_file(
     path: str | os.PathLike,
     source_name: str = "",
     on_progress: Callable[[float], None] | None = None,
+    original_name: str = "",
+    time_zone: str = "",
 ) -> ImportOutcome:
-    """Import one export file into ``community``: everything, or nothing and the reasons."""
-    importer = get_importer(format)
+    """Import one export file into ``community``: everything, or nothing and the reasons.
+
+    ``format`` may be ``"auto"``: the importer is chosen from the file (``recognition``;
+    the outcome says which). Times written without a zone are read in ``time_zone``, by
+    default the community's.
+    """
     ctx = ImportContext(
-        time_zone=ZoneInfo(community.time_zone),
+        time_zone=ZoneInfo(time_zone or community.time_zone),
         source_name=source_name.strip(),
         on_progress=on_progress,
     )
-    outcome = ImportOutcome()
+    outcome = ImportOutcome(format=format)
     try:
+        if format == ImportFormat.AUTO:
+            outcome.format = format = recognise(path, original_name)
+        importer = get_importer(format)
         with transaction.atomic():
             outcome.result = ingest_events(
                 community=community,
@@ -141,6 +153,7 @@ def import_create(
     format: str,
     upload: UploadedFile,
     source_name: str = "",
+    time_zone: str = "",
     by,
     language: str,
     enqueue: bool = True,
@@ -152,6 +165,7 @@ def import_create(
         original_name=os.path.basename(upload.name or "upload")[:255],
         size=upload.size or 0,
         source_name=source_name.strip(),
+        time_zone=time_zone,
         created_by=by,
         language=language,
     )
@@ -204,6 +218,8 @@ def import_execute(*, run_id: int) -> ImportRun | None:
                 path=run.file.path,
                 source_name=run.source_name,
                 on_progress=on_progress,
+                original_name=run.original_name,
+                time_zone=run.time_zone,
             )
         except Exception:
             logger.exception("Import %s failed", run.pk)
@@ -216,6 +232,8 @@ def import_execute(*, run_id: int) -> ImportRun | None:
         import_refresh_figures(community=run.community, outcome=outcome)
     result = outcome.result
     run.status = ImportStatus.SUCCEEDED if outcome.ok else ImportStatus.FAILED
+    if outcome.format and outcome.format != ImportFormat.AUTO:
+        run.format = outcome.format  # what "recognise the format" found
     run.events_created = result.events_created
     run.duplicates_skipped = result.duplicates_skipped
     run.members_created = result.members_created
@@ -226,7 +244,7 @@ def import_execute(*, run_id: int) -> ImportRun | None:
     # Not the file: if the reaper took this run for dead and "Try again" handed the file
     # to a new run meanwhile, that run owns it now. (The outcome is the truth: a run
     # reaped by mistake that then finished says so.)
-    run.save(update_fields=[*_OUTCOME_FIELDS, "status", "finished_at"])
+    run.save(update_fields=[*_OUTCOME_FIELDS, "format", "status", "finished_at"])
     import_progress_set(run_id=run.pk, percent=100)
     # The export held members' messages: keep it no longer than it takes to read it.
     if run.file and ImportRun.objects.filter(pk=run.pk, file=run.file.name).exists():
@@ -308,6 +326,7 @@ def import_retry(*, run: ImportRun, by, language: str, enqueue: bool = True) -> 
             original_name=run.original_name,
             size=run.size,
             source_name=run.source_name,
+            time_zone=run.time_zone,
             created_by=by,
             language=language,
         )

@@ -62,6 +62,7 @@ def _imports(request: HtmxHttpRequest, upload_limit: ImportUploadLimit):
             format=form.cleaned_data["format"],
             upload=form.cleaned_data["file"],
             source_name=form.cleaned_data["source_name"],
+            time_zone=form.cleaned_data["time_zone"],
             by=request.user,
             language=translation.get_language() or settings.LANGUAGE_CODE,
         )

@@ -183,3 +183,12 @@ def _parse_time(value: str, tz: ZoneInfo) -> datetime | None:
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=tz)
     return parsed
+
+
+def recognise(head) -> str | None:
+    """Our own CSV: a header with the required columns (any order)."""
+    if head.is_zip or head.csv_header is None:
+        return _("not a CSV file")
+    if missing := head.missing_columns(REQUIRED):
+        return _("no column %(columns)s") % {"columns": ", ".join(missing)}
+    return None

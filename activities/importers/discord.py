@@ -221,3 +221,18 @@ def _parse_time(value, ctx: ImportContext) -> datetime | None:
             except ValueError:
                 continue
     return None if parsed is None else make_aware(parsed, ctx.time_zone)
+
+
+def recognise(head) -> str | None:
+    """DiscordChatExporter: JSON with a guild, a channel and messages, or its CSV header."""
+    if head.is_zip or head.text is None:
+        return _("not a JSON or CSV file")
+    text = head.text.lstrip()
+    if text.startswith("{"):
+        start = text[:4096]
+        if '"guild"' in start and '"channel"' in start:
+            return None
+        return _("no “guild” and “channel” at the start of the JSON")
+    if missing := head.missing_columns(_CSV_COLUMNS):
+        return _("no column %(columns)s") % {"columns": ", ".join(missing)}
+    return None

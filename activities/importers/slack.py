@@ -242,3 +242,12 @@ def _people(users) -> tuple[dict[str, str], set[str]]:
         if user.get("is_bot") or user["id"] == "USLACKBOT":
             bots.add(user["id"])
     return names, bots
+
+
+def recognise(head) -> str | None:
+    """A Slack workspace export: a zip with channels.json and day files."""
+    if not head.zip_names:
+        return _("not a zip with channels.json")
+    if not any(name.rsplit("/", 1)[-1] == "channels.json" for name in head.zip_names):
+        return _("no channels.json in the zip")
+    return None

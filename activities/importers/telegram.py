@@ -247,3 +247,20 @@ def _text(message: dict) -> str:
             if isinstance(part, str | dict)
         )
     return text if isinstance(text, str) else ""
+
+
+def recognise(head) -> str | None:
+    """Telegram Desktop's result.json: one chat (name, type, id, messages) or a whole
+    account (about, chats …)."""
+    if head.is_zip or head.text is None:
+        return _("not a JSON file")
+    text = head.text.lstrip()
+    if not text.startswith("{"):
+        return _("not a JSON file")
+    start = text[:4096]
+    if '"guild"' in start:
+        return _("a Discord export, not Telegram")
+    one_chat = '"messages"' in start or ('"type"' in start and '"id"' in start)
+    if one_chat or '"chats"' in start or '"about"' in start:
+        return None
+    return _("no “messages” or “chats” at the start of the JSON")

@@ -266,3 +266,12 @@ def _sysmsg_reason(content: str) -> str:
     if 'type="pat"' in head:
         return "pat"
     return "system"
+
+
+def recognise(head) -> str | None:
+    """MemoTrace / WeChatMsg 2024: its header (the all-chats export has the same one)."""
+    if head.is_zip or head.csv_header is None:
+        return _("not a CSV file")
+    if missing := head.missing_columns(REQUIRED):
+        return _("no column %(columns)s") % {"columns": ", ".join(missing)}
+    return None

@@ -337,3 +337,22 @@ def _lines(raw) -> Iterator[bytes]:
         pending.append(chunk[start:])
     if any(pending):
         yield b"".join(pending)
+
+
+def recognise(head) -> str | None:
+    """WhatsApp's "Export chat": a .txt whose lines start with a date and time, or the zip
+    the phone shares (``_chat.txt`` or ``WhatsApp Chat with ….txt``)."""
+    if head.zip_names:
+        texts = [n for n in head.zip_names if n.lower().endswith(".txt")]
+        if not texts:
+            return _("no chat .txt in the zip")
+    text = head.text
+    if text is None:
+        return _("not a text file")
+    lines = [line.strip(_MARKS + " ") for line in text.splitlines()[:20] if line.strip()]
+    if not lines:
+        return _("no lines")
+    stamped = sum(1 for line in lines if _STAMP.match(line))
+    if stamped * 2 >= len(lines):
+        return None
+    return _("lines do not start with a date and time")
