@@ -34,6 +34,7 @@ def downloads(community) -> list[tuple[str, str, bool]]:
         ("overview-csv", reverse("overview-csv"), False),
         ("analytics:portfolio-csv", reverse("analytics:portfolio-csv"), False),
         ("members:export", reverse("members:export", args=[slug]), False),
+        ("checklists:team-csv", reverse("checklists:team-csv"), False),
         *(
             ("analytics:chart-csv", reverse("analytics:chart-csv", args=[slug, chart]), False)
             for chart in CHART_ROWS

@@ -134,8 +134,9 @@ def test_overview_query_count_is_constant(
         CommunityFactory(organization=org_a, platform=list(Platform)[i % len(Platform)])
     client = client_for(operator_a)
     # session, user, staff, programme choices, communities, CommunityDay, CommunityPulse,
-    # and action power's two (closed occurrences, challenges with their check-ins)
-    with django_assert_num_queries(9):
+    # action power's two (closed occurrences, challenges with their check-ins) and SOP
+    # completion's two (the 30-day column, the 7-day daily alert)
+    with django_assert_num_queries(11):
         response = client.get(reverse("overview"))
     assert f'data-testid="active-communities">{count}<' in response.content.decode()
 
