@@ -29,6 +29,7 @@ from activities.importers.base import ImportRejected, sniff_encoding
 HEAD_BYTES = 64 * 1024
 # Text-like entries of a zip whose head recognition reads (the first one, by name).
 _TEXT_SUFFIXES = (".csv", ".txt", ".json")
+_XLSX_TEXT = ("xl/sharedStrings.xml", "xl/worksheets/sheet1.xml")
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,11 @@ def file_head(path: str | os.PathLike, original_name: str = "") -> FileHead:
                 infos = [info for info in archive.infolist() if not info.is_dir()]
                 names = tuple(info.filename for info in infos[:10_000])
                 text_entries = sorted(n for n in names if n.lower().endswith(_TEXT_SUFFIXES))
+                if "xl/workbook.xml" in names:
+                    # An Excel workbook (.xlsx): the header row's labels are at the head of
+                    # its shared strings (or of its first sheet, for inline strings), cheaper
+                    # than any workbook reader, which loads every shared string first.
+                    text_entries = [n for n in _XLSX_TEXT if n in names]
                 if text_entries:
                     with archive.open(text_entries[0]) as entry:
                         data, whole = _read_head(entry)
