@@ -28,7 +28,10 @@ def test_reorder_items_by_button_and_by_drag(page, live_server, org_a):
     page.wait_for_selector(f"#item-list li:first-child[data-item='{second}']")
     assert order(template)[:3] == [second, first, third]
 
-    page.locator(f"li[data-item='{third}']").drag_to(page.locator(f"li[data-item='{second}']"))
+    # The list reorders itself while dragging; the drop's POST then swaps it from the
+    # server: wait for that answer before reading the database.
+    with page.expect_response(lambda response: response.request.method == "POST"):
+        page.locator(f"li[data-item='{third}']").drag_to(page.locator(f"li[data-item='{second}']"))
     page.wait_for_selector(f"#item-list li:first-child[data-item='{third}']")
     assert order(template)[:3] == [third, second, first]
     assert page.evaluate("window.notReloaded") is True
