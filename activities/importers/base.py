@@ -139,6 +139,9 @@ SKIP_LABELS: dict[str, Any] = {
         "count",
     ),
     "blank": ngettext_lazy("%(count)s blank line", "%(count)s blank lines", "count"),
+    "unknown_speaker": ngettext_lazy(
+        "%(count)s message by an unknown speaker", "%(count)s messages by unknown speakers", "count"
+    ),
 }
 _OTHER_SKIPPED = ngettext_lazy("%(count)s other row", "%(count)s other rows", "count")
 
