@@ -15,6 +15,8 @@ _MODULES = {
     "discord": "discord",
     "whatsapp": "whatsapp",
     "wechat": "wechat",
+    "wxmanager": "wxmanager",
+    "chatlog": "chatlog",
 }
 
 # The order "recognise the format" asks the importers in: the most specific first, so the
@@ -23,6 +25,8 @@ ORDER = (
     "telegram",
     "discord",
     "slack",
+    "wxmanager",
+    "chatlog",
     "wechat",
     "whatsapp",
     "csv",

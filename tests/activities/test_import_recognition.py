@@ -21,6 +21,8 @@ CASES = [
     ("telegram_single.json", "telegram"),
     ("telegram_numeric_ids.json", "telegram"),
     ("wechat_group.csv", "wechat"),
+    ("wechat_wxmanager.csv", "wxmanager"),
+    ("wechat_chatlog.csv", "chatlog"),
     ("wechat_sysmsg.csv", "wechat"),
     ("wechat_all_chats.csv", "wechat"),
     ("whatsapp_android.txt", "whatsapp"),
