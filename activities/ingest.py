@@ -6,6 +6,23 @@ people with an active membership), writes the events deduplicated on (community,
 external_id), applies joins/leaves to memberships, moves ``last_active_at`` forward and
 marks the touched (community, local day) pairs for the analytics rollups.
 
+One person, one member (``members.bulk.members_resolve``). A member key is a platform id,
+or the display name when the source names people only (WeChat system lines, WhatsApp): a
+name key is one whose key equals its name. Within one community:
+
+- an event whose key is a platform id and whose name is borne by one member of *that
+  community* known only by that name (created from a name-keyed event, no platform id
+  yet) is that member, who gets the id, so later imports find them by it;
+- a name-keyed event whose name is borne by one member of that community (known only by
+  the name, or with a platform id and that display name) is that member, so a removal by
+  name lands on the person who spoke;
+- names never match across communities (only memberships of the community count), and
+  an ambiguous name (two members of the community bear it) matches nobody: a member is
+  created as before, and the pair shows among the members page's possible duplicates,
+  for staff to merge (``members.merge``).
+
+Keys are resolved once per import and batch by a few queries per batch (none per event).
+
 Writing is the hot path (a million-message export): on PostgreSQL a batch is COPYed into
 a temporary table and moved with one ``INSERT … SELECT … ON CONFLICT DO NOTHING``; on
 SQLite it is one ``executemany`` of ``INSERT … ON CONFLICT DO NOTHING``. Only the few
@@ -236,7 +253,7 @@ def _ingest_batch(state: _State, batch: list[IncomingEvent]) -> IngestResult:
     unknown = {key: name for key, (_day, name) in first_seen.items() if key not in member_ids}
     if unknown:
         resolved, result.members_created = members_resolve(
-            organization=community.organization, platform=state.platform, people=unknown
+            community=community, platform=state.platform, people=unknown
         )
         member_ids.update(resolved)
     if first_seen:

@@ -11,8 +11,9 @@ from datetime import date, datetime
 from itertools import islice
 
 from django.db import connection
+from django.db.models import F
 
-from communities.models import Community, Organization
+from communities.models import Community
 from members.models import Member, Membership, MembershipStatus, PlatformHandle
 
 CHUNK = 500  # ids per IN (…) list: well under every backend's parameter limit
@@ -27,56 +28,157 @@ def _chunks(items: Iterable, size: int = CHUNK):
 
 
 def members_resolve(
-    *, organization: Organization, platform: str, people: Mapping[str, str]
+    *, community: Community, platform: str, people: Mapping[str, str]
 ) -> tuple[dict[str, int], int]:
-    """Member ids for platform ids (``{platform id: display name}``).
+    """Member ids for member keys (``{key: display name}``) seen in ``community``.
 
-    Unknown ids become new members with that handle. Returns ``({platform id: member
-    id}, members created)``. Safe against a concurrent ingest creating the same person:
-    the handle's unique constraint decides, and a member that lost the race is removed.
+    A key is a platform id, or the person's display name when the source has no ids (the
+    key equals the name: WeChat system lines, WhatsApp). The rule (one person, one member):
+
+    - a platform id is found through its handle, across the organisation;
+    - a new platform id whose name is borne by exactly one member of *this* community, a
+      member known only by that name (no platform id on ``platform`` yet), is that member:
+      it gets the id as a handle, so later imports find it by id;
+    - a name key is a member of *this* community: the one known only by that name, else
+      the one member bearing that name (who may have a platform id);
+    - names never match across communities (only memberships of ``community`` count),
+      and an ambiguous name (two members of the community bear it) matches nobody: a
+      new member is created and shows among the members page's possible duplicates.
+
+    Unknown keys become new members; a name key's member gets the name as a handle when no
+    other member of the organisation holds it (kept for a rename's sake; never looked up
+    across communities). Returns ``({key: member id}, members created)``. Safe against a
+    concurrent ingest creating the same platform id: the handle's unique constraint
+    decides, and a member that lost the race is removed.
     """
+    organization = community.organization
+    name_keys = {key for key, name in people.items() if key.strip() == (name or "").strip()}
     found: dict[str, int] = {}
-    for keys in _chunks(people):
+    id_keys = [key for key in people if key not in name_keys]
+    for keys in _chunks(id_keys):
         found.update(
             PlatformHandle.objects.filter(
                 organization=organization, platform=platform, external_id__in=keys
             ).values_list("external_id", "member_id")
         )
+    for keys in _chunks(name_keys):
+        found.update(
+            PlatformHandle.objects.filter(
+                organization=organization,
+                platform=platform,
+                external_id__in=keys,
+                member__memberships__community=community,
+            ).values_list("external_id", "member_id")
+        )
     missing = [key for key in people if key not in found]
     if not missing:
         return found, 0
+
+    by_name, name_only = _community_names(community, platform, {_name(people, k) for k in missing})
+    new_names: list[str] = []  # one new member per name
+    new_index: dict[str, int] = {}  # name → index in new_names
+    name_handle: dict[str, str] = {}  # name → the name key it came as
+    attach: dict[str, int | str] = {}  # platform id → existing member id, or a new name
+    plan: dict[str, int | str] = {}  # key → existing member id, or a new member's name
+    for key in missing:
+        if key not in name_keys:
+            continue
+        name = _name(people, key)
+        members = by_name.get(name, [])
+        only = [m for m in members if m in name_only]
+        if len(only) == 1:
+            plan[key] = only[0]
+        elif len(members) == 1:
+            plan[key] = members[0]
+        else:
+            plan[key] = name
+            name_handle.setdefault(name, key)
+            new_index.setdefault(name, len(new_names))
+            if new_index[name] == len(new_names):
+                new_names.append(name)
+    # Platform ids: several new ids under one name are several people; nobody is guessed.
+    id_names: dict[str, int] = {}
+    for key in missing:
+        if key not in name_keys and (people[key] or "").strip():
+            id_names[_name(people, key)] = id_names.get(_name(people, key), 0) + 1
+    for key in missing:
+        if key in name_keys:
+            continue
+        name = _name(people, key)
+        if not (people[key] or "").strip() or id_names.get(name) != 1:
+            continue
+        members = by_name.get(name, [])
+        if name in new_index and not members:
+            attach[key] = name  # named earlier in this batch, speaks with an id now
+        elif len(members) == 1 and members[0] in name_only and name not in new_index:
+            attach[key] = members[0]
+    creating = [key for key in missing if key not in name_keys and key not in attach]
+
     new_members = Member.objects.bulk_create(
-        [
-            Member(
-                organization=organization,
-                display_name=(people[key] or key).strip()[:_NAME_LENGTH] or key[:_NAME_LENGTH],
-            )
-            for key in missing
-        ],
+        [Member(organization=organization, display_name=name) for name in new_names]
+        + [Member(organization=organization, display_name=_name(people, k)) for k in creating],
         batch_size=CHUNK,
     )
+    by_new_name = {name: new_members[i].pk for i, name in enumerate(new_names)}
+    id_members = dict(zip(creating, new_members[len(new_names) :], strict=True))
+    for key, target in plan.items():
+        found[key] = target if isinstance(target, int) else by_new_name[target]
+    wanted: dict[str, int] = {key: m.pk for key, m in id_members.items()}
+    for key, target in attach.items():
+        wanted[key] = target if isinstance(target, int) else by_new_name[target]
     PlatformHandle.objects.bulk_create(
         [
             PlatformHandle(
-                organization=organization, member=member, platform=platform, external_id=key
+                organization=organization, member_id=member_id, platform=platform, external_id=key
             )
-            for key, member in zip(missing, new_members, strict=True)
+            for key, member_id in [
+                *wanted.items(),
+                *((name_handle[n], by_new_name[n]) for n in new_names),
+            ]
         ],
         batch_size=CHUNK,
         ignore_conflicts=True,
     )
     winners: dict[str, int] = {}
-    for keys in _chunks(missing):
+    for keys in _chunks(wanted):
         winners.update(
             PlatformHandle.objects.filter(
                 organization=organization, platform=platform, external_id__in=keys
             ).values_list("external_id", "member_id")
         )
-    losers = [m.pk for key, m in zip(missing, new_members, strict=True) if winners[key] != m.pk]
+    losers = [m.pk for key, m in id_members.items() if winners[key] != m.pk]
     if losers:
         Member.objects.filter(pk__in=losers).delete()
     found.update(winners)
-    return found, len(missing) - len(losers)
+    return found, len(new_members) - len(losers)
+
+
+def _name(people: Mapping[str, str], key: str) -> str:
+    """The display name a new member gets (and names are compared by)."""
+    return (people[key] or key).strip()[:_NAME_LENGTH] or key[:_NAME_LENGTH]
+
+
+def _community_names(
+    community: Community, platform: str, names: set[str]
+) -> tuple[dict[str, list[int]], set[int]]:
+    """Members of ``community`` bearing ``names`` (``{name: [member id…]}``), and which of
+    them are known only by name on ``platform`` (no handle other than their name)."""
+    by_name: dict[str, list[int]] = {}
+    for chunk in _chunks(names):
+        rows = Membership.objects.filter(
+            community=community, member__display_name__in=chunk
+        ).values_list("member_id", "member__display_name")
+        for member_id, name in rows:
+            by_name.setdefault(name, []).append(member_id)
+    ids = [member_id for members in by_name.values() for member_id in members]
+    with_id: set[int] = set()
+    for chunk in _chunks(ids):
+        with_id.update(
+            PlatformHandle.objects.filter(member_id__in=chunk, platform=platform)
+            .exclude(external_id=F("member__display_name"))
+            .values_list("member_id", flat=True)
+        )
+    return by_name, set(ids) - with_id
 
 
 def memberships_ensure(*, community: Community, first_seen: Mapping[int, date]) -> int:

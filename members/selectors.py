@@ -14,6 +14,7 @@ from members.models import (
     Application,
     ApplicationStatus,
     DepositEntry,
+    Member,
     Membership,
     PlatformHandle,
     PointsEntry,
@@ -152,3 +153,60 @@ def member_history(*, membership_ids: list[int]) -> dict:
             "community", "reviewed_by"
         ),
     }
+
+
+@dataclass(frozen=True)
+class DuplicateSuggestion:
+    """Members of one community who bear the same display name: perhaps one person."""
+
+    community_id: int
+    community_name: str
+    name: str
+    member_ids: tuple[int, ...]  # oldest record first: the one to keep, by default
+
+
+def duplicate_suggestions(*, staff: Staff, limit: int = 10) -> list[DuplicateSuggestion]:
+    """Possible duplicates in the communities ``staff`` sees: two queries (one when none)."""
+    present = Membership.objects.filter(
+        community__in=communities_for(staff), member__erased_at__isnull=True
+    )
+    groups = list(
+        present.values_list("community_id", "member__display_name")
+        .annotate(n=Count("member_id", distinct=True))
+        .filter(n__gt=1)
+        .order_by("member__display_name", "community_id")[:limit]
+    )
+    if not groups:
+        return []
+    wanted = {(community_id, name) for community_id, name, _n in groups}
+    found: dict[tuple[int, str], list[int]] = {}
+    names: dict[int, str] = {}
+    rows = present.filter(
+        community_id__in={c for c, _ in wanted}, member__display_name__in={n for _, n in wanted}
+    ).values_list("community_id", "community__name", "member__display_name", "member_id")
+    for community_id, community_name, name, member_id in rows.order_by("member_id"):
+        if (community_id, name) in wanted:
+            found.setdefault((community_id, name), []).append(member_id)
+            names[community_id] = community_name
+    return [
+        DuplicateSuggestion(c, names[c], name, tuple(found[(c, name)]))
+        for c, name, _n in groups
+        if (c, name) in found
+    ]
+
+
+def member_merge_candidates(*, member: Member, query: str, limit: int = 20) -> list[Member]:
+    """Other members of ``member``'s organisation whose name or platform id contains
+    ``query``, to pick the one to merge (none without a query)."""
+    query = query.strip()
+    if not query:
+        return []
+    handle_match = PlatformHandle.objects.filter(
+        member=OuterRef("pk"), external_id__icontains=query
+    )
+    return list(
+        Member.objects.filter(organization_id=member.organization_id, erased_at__isnull=True)
+        .exclude(pk=member.pk)
+        .filter(Q(display_name__icontains=query) | Exists(handle_match))
+        .order_by("display_name", "id")[:limit]
+    )
