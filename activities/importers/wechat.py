@@ -328,10 +328,12 @@ class _Choice:
             return True
         return False
 
-    def verdict(self) -> None:
-        """After the last row: ``ImportRejected`` unless exactly one chat was chosen."""
+    def verdict(self, ctx: ImportContext) -> None:
+        """After the last row: ``ImportRejected`` unless exactly one chat was chosen (the
+        rows counted as skipped so far were then only provisionally read: forgotten)."""
         if not self.source:
             if len(self.chats) > 1:
+                ctx.skipped.clear()
                 raise ImportRejected(
                     _(
                         "This file is MemoTrace's export of all chats: enter the chat to "
@@ -342,6 +344,7 @@ class _Choice:
                 )
             return
         if len(self.by_name) > 1:
+            ctx.skipped.clear()
             raise ImportRejected(
                 _(
                     "Several chats are named %(name)s; enter the TalkerId of the one to "
@@ -354,6 +357,7 @@ class _Choice:
                 }
             )
         if not self.by_name and not (self.ids or {self.source}) & set(self.chats):
+            ctx.skipped.clear()
             raise ImportRejected(
                 _("This export has no chat named %(name)s. Chats found: %(chats)s.")
                 % {"name": self.source, "chats": _listing(self.chats)}
@@ -370,7 +374,7 @@ def _rows(reader, c: dict[str, int], ctx: ImportContext) -> Iterator[IncomingEve
     if _all_chats(head, c, width):
         choice = _Choice(ctx.source_name)
         yield from _read(rows, c, ctx, width, choice, (SELF, ME))
-        choice.verdict()
+        choice.verdict(ctx)
     else:
         # "你" in a system line before the exporting account's first own row is still
         # that account: its wxid, if an own row in the first rows shows it.

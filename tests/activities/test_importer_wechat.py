@@ -407,6 +407,17 @@ def test_all_chats_without_a_chat_name_lists_the_chats():
     )
 
 
+def test_all_chats_rows_read_before_the_second_chat_count_for_nothing(tmp_path):
+    rows = [said(1, "我", "读书会", is_me=1), system(2, "你撤回了一条消息")]
+    rows.append(said(3, "张三", "跑步群"))
+    rows[2][1] = 31
+    ctx = context()
+    with pytest.raises(ImportRejected) as refused:
+        list(events(write(tmp_path, rows), ctx))
+    assert "读书会 (TalkerId 7): 2 rows; 跑步群 (TalkerId 31): 1 row." in refused.value.message
+    assert ctx.skipped == {}
+
+
 @pytest.mark.parametrize("name", ["读书会", "12"])
 def test_all_chats_imports_only_the_chosen_group(name):
     found, ctx = run(ALL_CHATS, name)
@@ -569,6 +580,7 @@ def test_import_all_chats_asks_for_the_chat_and_writes_nothing(community_a, fmt)
         "This file is MemoTrace's export of all chats: enter the chat to import (its name "
         f"or TalkerId) and import it again. Chats found: {CHATS_FOUND}."
     ]
+    assert outcome.skipped == {}  # the first chat's rows were read only provisionally
     assert not ActivityEvent.objects.filter(community=community_a).exists()
     assert not Member.objects.filter(organization=community_a.organization).exists()
 
