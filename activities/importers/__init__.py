@@ -15,6 +15,8 @@ _MODULES = {
     "discord": "discord",
     "whatsapp": "whatsapp",
     "wechat": "wechat",
+    "wechat_ios": "wechat_ios",
+    "echotrace": "echotrace",
     "wxmanager": "wxmanager",
     "chatlog": "chatlog",
 }
@@ -25,6 +27,8 @@ ORDER = (
     "telegram",
     "discord",
     "slack",
+    "wechat_ios",
+    "echotrace",
     "wxmanager",
     "chatlog",
     "wechat",
