@@ -6,13 +6,12 @@ from datetime import date, timedelta
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from analytics.metrics import STAGES
 from analytics.rollups import COHORT_WEEKS, monday
 from analytics.selectors import DEFAULT_OVERVIEW_SORT, OVERVIEW_SORTS, OverviewFilters
 from communities.models import FunnelRole, Platform, Programme, Staff
-from communities.validators import BoundedDateField, database_id, date_in_range
+from communities.validators import BoundedDateField, DateRangeFormMixin, database_id, date_in_range
 from members.models import Tag
 
 # --- Overview and portfolio: filters of the list of communities -----------------------------
@@ -76,12 +75,11 @@ class OverviewFilterForm(PortfolioFilterForm):
 
 DEFAULT_RANGE_DAYS = 90
 DEFAULT_INTERVAL = "week"
-MAX_RANGE_DAYS = 731  # two years, a leap day included
 
 INTERVAL_CHOICES = [("day", _("Day")), ("week", _("Week")), ("month", _("Month"))]
 
 
-class RangeForm(forms.Form):
+class RangeForm(DateRangeFormMixin, forms.Form):
     """``?from=YYYY-MM-DD&to=YYYY-MM-DD&interval=day|week|month``; empty means the default.
 
     Default: the 90 days ending ``today`` (the community's local day), by week. The
@@ -95,39 +93,8 @@ class RangeForm(forms.Form):
             data = _with_range_defaults(data, today)
         super().__init__(data, **kwargs)
         self.today = today
-        # In context: the catalogue's plain "From" / "To" are a tier change's.
-        dates = (
-            ("from", pgettext_lazy("date range", "From")),
-            ("to", pgettext_lazy("date range", "To")),
-        )
-        for name, label in dates:
-            self.fields[name] = BoundedDateField(
-                label=label,
-                input_formats=["%Y-%m-%d"],
-                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            )
+        self.add_range_fields()
         self.order_fields(["from", "to", "interval"])
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("from"), cleaned.get("to")
-        if start is None or end is None:
-            return cleaned
-        if start > end:
-            raise forms.ValidationError(
-                _("The start date must be on or before the end date."), code="order"
-            )
-        if (end - start).days + 1 > MAX_RANGE_DAYS:
-            raise forms.ValidationError(_("Choose a range of at most two years."), code="too_long")
-        return cleaned
-
-    @property
-    def start(self) -> date:
-        return self.cleaned_data["from"]
-
-    @property
-    def end(self) -> date:
-        return self.cleaned_data["to"]
 
     @property
     def chosen_interval(self) -> str:

@@ -7,18 +7,15 @@ from datetime import date, timedelta
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from checklists.models import Phase
 from checklists.selectors.completion import WINDOW_DAYS
 from checklists.selectors.team import ASSIGNABLE_ROLES
 from communities.models import Community, Staff
-from communities.validators import BoundedDateField, date_in_range
-
-MAX_RANGE_DAYS = 731  # two years, a leap day included (as the analytics pages)
+from communities.validators import DateRangeFormMixin, date_in_range
 
 
-class TeamFilterForm(forms.Form):
+class TeamFilterForm(DateRangeFormMixin, forms.Form):
     """``?from=YYYY-MM-DD&to=YYYY-MM-DD&community=SLUG&phase=PHASE``; empty means the
     default: the ``WINDOW_DAYS`` days ending ``today`` (the organisation's local day),
     every community, every phase. ``from`` is a Python keyword: the date fields are added
@@ -30,43 +27,13 @@ class TeamFilterForm(forms.Form):
     def __init__(self, data=None, *, today: date, communities: list[Community], **kwargs):
         super().__init__(_with_defaults(data or {}, today), **kwargs)
         self.communities = {community.slug: community for community in communities}
-        dates = (
-            ("from", pgettext_lazy("date range", "From")),
-            ("to", pgettext_lazy("date range", "To")),
-        )
-        for name, label in dates:
-            self.fields[name] = BoundedDateField(
-                label=label,
-                input_formats=["%Y-%m-%d"],
-                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            )
+        self.add_range_fields()
         self.fields["community"].choices = [
             ("", _("All communities")),
             *((community.slug, community.name) for community in communities),
         ]
         self.fields["phase"].choices = [("", _("All phases")), *Phase.choices]
         self.order_fields(["from", "to", "community", "phase"])
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("from"), cleaned.get("to")
-        if start is None or end is None:
-            return cleaned
-        if start > end:
-            raise forms.ValidationError(
-                _("The start date must be on or before the end date."), code="order"
-            )
-        if (end - start).days + 1 > MAX_RANGE_DAYS:
-            raise forms.ValidationError(_("Choose a range of at most two years."), code="too_long")
-        return cleaned
-
-    @property
-    def start(self) -> date:
-        return self.cleaned_data["from"]
-
-    @property
-    def end(self) -> date:
-        return self.cleaned_data["to"]
 
     @property
     def chosen_community(self) -> Community | None:

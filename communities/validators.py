@@ -15,6 +15,7 @@ from datetime import date, datetime
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2999, 12, 31)
@@ -94,3 +95,49 @@ class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
                         params={"pk": pk},
                     ) from None
         return super()._check_values(value)
+
+
+# The longest date range a page's filter takes: two years, a leap day included.
+MAX_RANGE_DAYS = 731
+
+
+class DateRangeFormMixin:
+    """A form's ``from`` / ``to`` query dates (``?from=YYYY-MM-DD&to=YYYY-MM-DD``): the two
+    bounded fields, their order and the longest range, for every page with a date range
+    (the analytics pages, the checklists' team view). ``from`` is a Python keyword, so the
+    fields are added by ``add_range_fields`` in the form's ``__init__``; ``clean`` checks
+    the range after the fields."""
+
+    def add_range_fields(self) -> None:
+        # In context: the catalogue's plain "From" / "To" are a tier change's.
+        dates = (
+            ("from", pgettext_lazy("date range", "From")),
+            ("to", pgettext_lazy("date range", "To")),
+        )
+        for name, label in dates:
+            self.fields[name] = BoundedDateField(
+                label=label,
+                input_formats=["%Y-%m-%d"],
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("from"), cleaned.get("to")
+        if start is None or end is None:
+            return cleaned
+        if start > end:
+            raise forms.ValidationError(
+                _("The start date must be on or before the end date."), code="order"
+            )
+        if (end - start).days + 1 > MAX_RANGE_DAYS:
+            raise forms.ValidationError(_("Choose a range of at most two years."), code="too_long")
+        return cleaned
+
+    @property
+    def start(self) -> date:
+        return self.cleaned_data["from"]
+
+    @property
+    def end(self) -> date:
+        return self.cleaned_data["to"]
