@@ -37,7 +37,7 @@ from checklists.models import (
     TemplateUse,
     TickAction,
 )
-from checklists.services.templates import default_assignee
+from checklists.services.templates import ITEM_FIELDS, default_assignee
 from communities.models import Community, Role, Staff
 from communities.notifications import notify
 from communities.permissions import Capability, communities_for, has_capability
@@ -48,20 +48,9 @@ ACTIVITY_HORIZON = due.ACTIVITY_BEFORE + timedelta(days=1)
 # Overdue items older than this are not announced any more (no burst after a downtime).
 OVERDUE_NOTICE_WINDOW = timedelta(days=1)
 
-RUN_ITEM_COPIED = (
-    "position",
-    "title",
-    "guidance",
-    "role",
-    "anchor",
-    "due_time",
-    "offset_days",
-    "offset_minutes",
-    "input_kind",
-    "input_required",
-    "choices",
-    "message",
-)
+# What a run copies of each template item: its fields but the weekdays (applied when the
+# run is made), and its position.
+RUN_ITEM_COPIED = ("position", *(name for name in ITEM_FIELDS if name != "weekdays"))
 
 
 def _frame(run: ChecklistRun) -> due.RunFrame:
