@@ -370,14 +370,22 @@ def _clean(value: str, chat_value: str, uid: str, chat: _Chat) -> str:
 
 def _speaker(row, c, uid: str, content: str, chat: _Chat) -> tuple[str, str, str] | None:
     """(member key, name, content) of a received row, or None if the speaker is unknown."""
-    if "ID" not in c and (prefix := _PREFIX.match(content)):
-        # An old export: a speaker who is not a contact kept the wxid prefix.
-        return prefix[1], prefix[1], content[prefix.end() :]
-    if chat.known and chat.group and uid == chat.id:
+    fields = tuple(row[c[name]].strip() for name in ("微信号", "昵称", "显示名称"))
+    if "ID" not in c:
+        # An old export: a row holds the speaker's contact entry whole, or else the chat's
+        # own, and then a speaker who is not a contact kept the ``wxid:\n`` prefix (a
+        # private chat's other side has no prefix: the chat is that person).
+        chats = not chat.known or fields == (chat.alias, chat.nickname, chat.remark)
+        if chats and (prefix := _PREFIX.match(content)):
+            return prefix[1], prefix[1], content[prefix.end() :]
+        alias, nickname, remark = fields
+    elif chat.known and chat.group and uid == chat.id:
         return None  # the group itself: no speaker
-    alias = _clean(row[c["微信号"]].strip(), chat.alias, uid, chat)
-    nickname = _clean(row[c["昵称"]].strip(), chat.nickname, uid, chat)
-    remark = _clean(row[c["显示名称"]].strip(), chat.remark, uid, chat)
+    else:
+        chat_fields = (chat.alias, chat.nickname, chat.remark)
+        alias, nickname, remark = (
+            _clean(value, mine, uid, chat) for value, mine in zip(fields, chat_fields, strict=True)
+        )
     name = nickname or remark or alias or uid
     member = uid or alias or name
     if not member:

@@ -296,6 +296,23 @@ def test_an_old_export_without_the_id_column(tmp_path):
     ]
 
 
+def test_an_old_export_of_a_private_chat(tmp_path):
+    friend = ["laowang", "老王", "王哥"]
+    path = rows_file(
+        tmp_path,
+        [
+            ["2026-11-20 21:00:00", "文本", "发送", *friend, "在吗"],
+            ["2026-11-20 21:01:00", "文本", "接收", *friend, "在"],
+        ],
+        header="时刻,消息类型,消息方向,微信号,昵称,显示名称,内容\n",
+    )
+    found, _ctx = read(path)
+    assert [(e.member_key, e.member_name, e.text) for e in found] == [
+        ("self", "我", "在吗"),
+        ("laowang", "老王", "在"),
+    ]
+
+
 def test_the_seventh_column_may_be_called_备注名(tmp_path):
     path = rows_file(
         tmp_path,
