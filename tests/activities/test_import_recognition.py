@@ -21,6 +21,8 @@ CASES = [
     ("telegram_single.json", "telegram"),
     ("telegram_numeric_ids.json", "telegram"),
     ("wechat_group.csv", "wechat"),
+    ("wechat_pywxdump.csv", "pywxdump"),
+    ("wechat_pywxdump_parts.zip", "pywxdump"),
     ("wechat_ios_group.csv", "wechat_ios"),
     ("wechat_ios_group.csv.bz2", "wechat_ios"),
     ("echotrace_group.xlsx", "echotrace"),
