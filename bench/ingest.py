@@ -21,6 +21,13 @@ leaves (and rejoins). Then, each into its own organisation and community, it mea
   member, handle and membership through the services, skip a known id, and
   ``ActivityEvent(...).save()`` (one transaction for the whole loop, as the import).
 
+- a PyWxDump export (a zip of --wx-rows rows, by default as many as --messages, in parts
+  of 5,000 as PyWxDump writes them: one group chat of --wx-senders people, its mix of
+  type_name labels, sysmsgtemplate joins, pats and recalls) through
+  ``import_file(format="auto")``, and format recognition
+  (``activities.importers.recognition.recognise``) on the same zip, timed alone: its
+  share of the import time (limit 2 %).
+
 It prints a table (path, events, seconds, events/s) and the ratio import/naive.
 """
 
@@ -37,11 +44,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import argparse
 import cProfile
 import csv
+import io
 import os
 import pstats
 import random
 import resource
 import time
+import zipfile
 from datetime import datetime, timedelta, timezone
 
 from bench.scratch import scratch_cleanup, scratch_django
@@ -145,6 +154,116 @@ def generate(path: Path, *, messages: int, members: int, seed: int) -> int:
     return rows
 
 
+# PyWxDump's export: a chat's rows in parts of 5,000 (pywxdump/api/export/exportCSV.py),
+# type_name labels as its type_converter writes them, CreateTime as local time strings.
+WX_HEADER = ["id", "MsgSvrID", "type_name", "is_sender", "talker", "room_name", "msg", "src",
+             "CreateTime"]  # fmt: skip
+WX_PART_ROWS = 5_000
+WX_ROOM = "20881234567@chatroom"
+# (type_name, weight, whether it becomes an event)
+WX_KINDS = (
+    ("文本", 66, True), ("图片", 8, True), ("语音", 3, True), ("动画表情", 6, True),
+    ("视频", 1, True), ("引用回复", 7, True), ("(分享)卡片式链接", 2, True), ("文件", 1, True),
+    ("(分享)小程序", 1, True), ("拍一拍", 2, False), ("消息撤回1", 1, False),
+    ("系统通知", 1, False), ("语音通话", 1, False),
+)  # fmt: skip
+WX_JOIN_XML = (
+    '<sysmsg type="sysmsgtemplate"><sysmsgtemplate><content_template type="tmpl_type_profile">'
+    '<plain><![CDATA[]]></plain><template><![CDATA["$username$"邀请"$names$"加入了群聊]]>'
+    '</template><link_list><link name="username" type="link_profile"><memberlist><member>'
+    "<username><![CDATA[wxid_bench_owner]]></username><nickname><![CDATA[群主]]></nickname>"
+    '</member></memberlist></link><link name="names" type="link_profile"><memberlist><member>'
+    "<username><![CDATA[{wxid}]]></username><nickname><![CDATA[{name}]]></nickname></member>"
+    "</memberlist><separator><![CDATA[、]]></separator></link></link_list></content_template>"
+    "</sysmsgtemplate></sysmsg>"
+)
+
+
+def generate_pywxdump(path: Path, *, rows: int, senders: int, seed: int) -> tuple[int, int]:
+    """Write a zip of PyWxDump parts of one group chat; returns (rows, events expected).
+    Each person's first appearance is a join (sysmsgtemplate XML, or the plain-text line
+    for every third), a few own messages (is_sender=1, talker "我"), Zipf-like senders."""
+    rng = random.Random(seed)
+    start = datetime(2025, 1, 1, tzinfo=TZ).timestamp()
+    mean_gap = 365 * 86400 / rows
+    cum, total = [], 0.0
+    for rank in range(senders):
+        total += 1 / (rank + 3)
+        cum.append(total)
+    names = [
+        rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2)))
+        for _ in range(senders)
+    ]
+    wxids = [f"wxid_{rng.getrandbits(48):012x}" for _ in range(senders)]
+    labels, weights, counted = zip(*WX_KINDS, strict=True)
+    counts = dict(zip(labels, counted, strict=True))
+    joined: set[int] = set()
+    written = expected = 0
+    t = start
+    buffer: list[list] = []
+
+    def row(type_name, is_sender, talker, msg, src=""):
+        nonlocal written
+        written += 1
+        when = datetime.fromtimestamp(int(t), TZ).strftime("%Y-%m-%d %H:%M:%S")
+        buffer.append([written, 7_300_000_000_000_000_000 + written * 7, type_name, is_sender,
+                       talker, WX_ROOM, msg, src, when])  # fmt: skip
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+
+        def flush() -> None:
+            first = written - len(buffer)
+            name = f"{WX_ROOM}_{first}_{first + WX_PART_ROWS}.csv"
+            with archive.open(name, "w") as raw:
+                text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+                out = csv.writer(text, quoting=csv.QUOTE_MINIMAL)
+                out.writerow(WX_HEADER)
+                out.writerows(buffer)
+                text.flush()
+                text.detach()
+            buffer.clear()
+
+        while written < rows:
+            t += rng.expovariate(1 / mean_gap)
+            person = rng.choices(range(senders), cum_weights=cum)[0]
+            if person not in joined:
+                joined.add(person)
+                if person % 3:
+                    msg = WX_JOIN_XML.format(wxid=wxids[person], name=names[person])
+                    row("系统通知", 0, "未知", msg)
+                else:
+                    row("系统通知", 0, "未知", f'"群主"邀请"{names[person]}"加入了群聊')
+                expected += 1
+            else:
+                type_name = rng.choices(labels, weights)[0]
+                own = rng.random() < 0.05
+                talker, is_sender = ("我", 1) if own else (wxids[person], 0)
+                if type_name == "文本":
+                    parts = rng.choices(ZH, k=rng.choice((1, 1, 1, 2, 3)))
+                    msg = " ".join(parts)
+                elif type_name == "引用回复":
+                    msg = f"{rng.choice(ZH)}\n\n[引用](2025-01-01 10:00:00)某人:{rng.choice(ZH)}"
+                elif type_name == "(分享)卡片式链接":
+                    url = f"https://mp.weixin.qq.com/s/{rng.getrandbits(64):x}"
+                    msg = f'{rng.choice(ZH)}\n摘要\n\n<a href="{url}">点击查看详情</a>'
+                elif type_name == "拍一拍":
+                    msg, talker, is_sender = f'"{names[person]}" 拍了拍 "群主"', "未知", 0
+                elif type_name == "消息撤回1":
+                    msg, talker, is_sender = f'"{names[person]}" 撤回了一条消息', "未知", 0
+                elif type_name == "系统通知":
+                    msg, talker, is_sender = f'"{names[person]}"修改群名为"读书会"', "未知", 0
+                else:
+                    msg = {"图片": "图片", "视频": "视频", "动画表情": "表情"}.get(type_name, "")
+                    msg = msg or ("活动方案.pdf" if type_name == "文件" else type_name)
+                row(type_name, is_sender, talker, msg)
+                expected += counts[type_name]
+            if len(buffer) == WX_PART_ROWS:
+                flush()
+        if buffer:
+            flush()
+    return written, expected
+
+
 def rss_mb() -> float:
     """Current resident set size (Linux), else the peak."""
     try:
@@ -163,6 +282,13 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--members", type=int, default=20_000)
     parser.add_argument("--sample", type=int, default=5_000)
+    parser.add_argument(
+        "--wx-rows",
+        type=int,
+        default=None,
+        help="rows of the PyWxDump zip (in parts of 5,000; default: as many as --messages)",
+    )
+    parser.add_argument("--wx-senders", type=int, default=300)
     parser.add_argument("--keep", action="store_true", help="keep the database and files")
     parser.add_argument(
         "--profile", action="store_true", help="print where the full import spends its time"
@@ -186,12 +312,12 @@ def main() -> int:
     try:
         call_command("migrate", verbosity=0, interactive=False)
 
-        def community(label: str):
+        def community(label: str, platform: str = "telegram"):
             org = organization_create(name=f"Bench {label}", slug=f"bench-{label}")
             return community_create(
                 organization=org,
                 name=f"读书会 {label}",
-                platform="telegram",
+                platform=platform,
                 time_zone="Asia/Shanghai",
             )
 
@@ -206,10 +332,25 @@ def main() -> int:
             f"1/4: {q_rows:,} rows, sample: {s_rows:,} rows; "
             f"written in {time.perf_counter() - started:.1f} s"
         )
+        wx_zip = work / "pywxdump_export.zip"
+        started = time.perf_counter()
+        wx_rows, wx_events = generate_pywxdump(
+            wx_zip, rows=args.wx_rows or args.messages, senders=args.wx_senders, seed=4
+        )
+        with zipfile.ZipFile(wx_zip) as archive:
+            wx_parts = len(archive.namelist())
+            wx_unpacked = sum(info.file_size for info in archive.infolist())
+        print(
+            f"PyWxDump zip: {wx_rows:,} rows in {wx_parts} parts "
+            f"({wx_zip.stat().st_size / 2**20:.0f} MB, {wx_unpacked / 2**20:.0f} MB unpacked), "
+            f"{wx_events:,} events expected; written in {time.perf_counter() - started:.1f} s"
+        )
 
         table, memory = [], []
 
-        def run_import(label: str, target, path: Path, expected: int, created: int) -> None:
+        def run_import(
+            label: str, target, path: Path, expected: int, created: int, format: str = "csv"
+        ) -> float:
             base, peak = rss_mb(), [0.0]
             max_before = peak_mb()
 
@@ -221,7 +362,11 @@ def main() -> int:
             if profiler:
                 profiler.enable()
             outcome = import_file(
-                community=target, format="csv", path=path, on_progress=on_progress
+                community=target,
+                format=format,
+                path=path,
+                on_progress=on_progress,
+                original_name=path.name,
             )
             seconds = time.perf_counter() - started
             if profiler:
@@ -231,16 +376,34 @@ def main() -> int:
                 for problem in outcome.problems[:10]:
                     print(f"  {problem.where}: {problem.message}")
                 raise SystemExit(f"{label}: the import failed")
+            if format == "auto" and outcome.format != "pywxdump":
+                raise SystemExit(f"{label}: recognised as {outcome.format}")
             in_db = ActivityEvent.objects.filter(community=target).count()
             if outcome.result.events_created != created or in_db != expected:
                 raise SystemExit(f"{label}: created {outcome.result.events_created}, {in_db} in DB")
             table.append((label, expected, seconds))
             memory.append((label, expected, max(peak[0], rss_mb() - base), peak_mb() - max_before))
+            return seconds
 
         run_import("import 1/4 file", community("quarter"), quarter, q_rows, q_rows)
         target = community("full")
         run_import("import (COPY)" if url else "import", target, full, rows, rows)
         run_import("re-import (all duplicates)", target, full, rows, 0)
+
+        # PyWxDump zip of parts, format recognised from the file (as the form's default);
+        # recognition timed alone on the same zip, side by side.
+        from activities.importers.recognition import recognise
+
+        wx_label = f"PyWxDump zip, {wx_parts} parts"
+        wx_seconds = run_import(
+            wx_label, community("pywxdump", "wechat"), wx_zip, wx_events, wx_events, "auto"
+        )
+        timings = []
+        for _ in range(21):
+            started = time.perf_counter()
+            assert recognise(wx_zip, wx_zip.name) == "pywxdump"
+            timings.append(time.perf_counter() - started)
+        recognition = sorted(timings)[len(timings) // 2]
 
         naive = community("naive")
         org = naive.organization
@@ -294,6 +457,12 @@ def main() -> int:
         speed = {label: events / seconds for label, events, seconds in table}
         fast = speed["import (COPY)" if url else "import"]
         print(f"\nratio import / naive: {fast / speed['naive ORM save() per row']:,.0f}×")
+        share = recognition / wx_seconds
+        print(
+            f"format recognition of the PyWxDump zip: {recognition * 1000:.1f} ms (median of "
+            f"{len(timings)}) against its import {wx_seconds:.2f} s: {share:.3%} of the import "
+            f"time (limit 2 %: {'met' if share <= 0.02 else 'MISSED'})"
+        )
         print("\nmemory (MB): rows, peak RSS above the start of the run, ru_maxrss growth")
         for label, events, in_run, maxrss in memory:
             print(f"  {label:<26} {events:>10,} {in_run:>8.1f} {maxrss:>8.1f}")
