@@ -9,13 +9,21 @@ unchanged); their text is removed and their external id, which can carry the sen
 platform id (a reaction's id names the reactor), becomes ``erased:<event id>``. An erased
 member's events are therefore no longer recognised as duplicates if an old export file is
 imported again.
+
+Merge (``members.merge``): the merged member's events become the kept member's, and the
+days they fall on (with the memberships' join and leave days members collected, and
+today) are marked for the rollups, per community, in the merge's transaction.
 """
 
-from django.db.models import CharField, Value
-from django.db.models.functions import Cast, Concat
+from zoneinfo import ZoneInfo
 
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat, TruncDate
+
+from activities.ingest import days_mark
 from activities.models import ActivityEvent
-from communities.panels import MemberData, MemberDataSection, register_member_data
+from communities.models import Community
+from communities.panels import MemberData, MemberDataSection, MemberMerge, register_member_data
 
 CHUNK_SIZE = 2000
 FIELDS = ("id", "community__name", "kind", "occurred_at", "source", "external_id", "text")
@@ -38,6 +46,30 @@ def events_erase(member) -> None:
     )
 
 
+def events_merge(merge: MemberMerge) -> None:
+    events = ActivityEvent.objects.filter(member=merge.source)
+    ids = set(events.values_list("community_id", flat=True).distinct()) | set(merge.days)
+    for community in Community.objects.filter(pk__in=ids):
+        tz = ZoneInfo(community.time_zone)
+        days = merge.days.setdefault(community.pk, set())
+        days.update(
+            events.filter(community=community)
+            .annotate(day=TruncDate("occurred_at", tzinfo=tz))
+            .values_list("day", flat=True)
+            .order_by()
+            .distinct()
+        )
+        days.add(community.local_today())
+        days_mark(community_id=community.pk, days=days)
+    events.update(member=merge.target)
+
+
 register_member_data(
-    MemberData(key="activities.events", export=events_export, erase=events_erase, order=50)
+    MemberData(
+        key="activities.events",
+        export=events_export,
+        erase=events_erase,
+        merge=events_merge,
+        order=50,
+    )
 )

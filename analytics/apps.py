@@ -8,7 +8,7 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         from activities.hooks import register_after_import
-        from analytics import panels  # noqa: F401  (registers its settings panel)
+        from analytics import merge, panels  # noqa: F401  (member merges; settings panel)
 
         # An import leaves its community's rollups fresh before it reports success
         # (manage.py import_events, the Imports page's worker): activities.hooks.

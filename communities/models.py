@@ -551,6 +551,7 @@ class StaffAction(models.TextChoices):
     CONNECTOR_CHANGED = "connector_changed", _("changed a connector")
     MEMBER_EXPORTED = "member_exported", _("exported a member's data")
     MEMBER_ERASED = "member_erased", _("erased a member's data")
+    MEMBERS_MERGED = "members_merged", _("merged two members")
 
 
 class StaffLogEntry(models.Model):

@@ -18,6 +18,9 @@ community needs its tier ladder. So the higher app registers, in its ``AppConfig
 - *member data*: what a higher app holds about a member (activities: the events), as
   sections of the member's export bundle and a step of their erasure
   (``register_member_data``); members' privacy services call whatever is registered.
+  A provider may also take part in merging two members (``merge``, in the merge's
+  transaction: move that app's rows from the merged member to the kept one, and mark the
+  days whose figures change; ``after_merge``, once it has committed: refresh them).
 
 Communities only ever calls what was registered; with nothing registered the pages
 simply show no panels, links or counts, and a new community is just its row. So a lower
@@ -25,7 +28,8 @@ app's code and templates never name a higher app (tests/config/test_layering.py)
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
@@ -208,15 +212,37 @@ class MemberDataSection:
     rows: Callable[[], Iterable[dict]]
 
 
+@dataclass
+class MemberMerge:
+    """Two members becoming one (``members.merge.members_merge``), as the merge steps see
+    it: ``source`` (merged away, deleted at the end) into ``target`` (kept).
+    ``memberships`` maps each of the source's memberships folded into the target's
+    membership of the same community to that membership's id (rows of a higher app that
+    point at a membership move with it; the other memberships simply change member).
+    ``days`` collects, per community id, the local days whose figures change; the steps
+    add theirs (activities: the days of the source's events) and the activities step marks
+    them all for the rollups."""
+
+    source: Any
+    target: Any
+    memberships: dict[int, int] = field(default_factory=dict)
+    days: dict[int, set[date]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class MemberData:
     """What a higher app holds about a member (the members app's ``Member``): ``export``
     returns its sections of the bundle; ``erase`` removes what identifies the person, in
-    the erasure's transaction, leaving every figure as it was."""
+    the erasure's transaction, leaving every figure as it was; ``merge`` moves the app's
+    rows from ``merge.source`` to ``merge.target`` in the merge's transaction (rows left
+    pointing at the source are moved by members itself, or the merge fails);
+    ``after_merge`` runs once the merge has committed (analytics: refresh the days)."""
 
     key: str
     export: Callable[[Any], Iterable[MemberDataSection]] | None = None
     erase: Callable[[Any], object] | None = None
+    merge: Callable[[MemberMerge], object] | None = None
+    after_merge: Callable[[MemberMerge], object] | None = None
     order: int = 100
 
 

@@ -3,7 +3,7 @@ from django.urls import path
 from members.urls_applications import urlpatterns as application_urls
 from members.urls_squads import urlpatterns as squad_urls
 from members.urls_transfer import urlpatterns as transfer_urls
-from members.views import members, privacy
+from members.views import members, merge, privacy
 
 app_name = "members"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:member_id>/", members.member_profile, name="profile"),
     path("<int:member_id>/export/", privacy.member_export, name="data_export"),
     path("<int:member_id>/erase/", privacy.member_erase, name="erase"),
+    path("<int:member_id>/merge/", merge.member_merge, name="merge"),
     path("memberships/<int:membership_id>/points/", members.membership_points, name="points"),
     path("memberships/<int:membership_id>/deposit/", members.membership_deposit, name="deposit"),
     path("memberships/<int:membership_id>/roles/", members.membership_roles, name="roles"),

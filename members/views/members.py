@@ -75,9 +75,13 @@ def _list_context(request: HtmxHttpRequest, data, *, bulk_form=None) -> dict:
 @staff_required(Capability.VIEW_COMMUNITIES)
 def member_list(request: HtmxHttpRequest):
     template = LIST_TEMPLATE
+    context = _list_context(request, request.GET)
     if request.htmx and not request.htmx.boosted:
         template += "#member-results"
-    return render(request, template, _list_context(request, request.GET))
+    elif context["can_manage"]:
+        # Same name, same community, different members: offered for merging.
+        context["duplicates"] = selectors.duplicate_suggestions(staff=request.staff)
+    return render(request, template, context)
 
 
 @require_POST
