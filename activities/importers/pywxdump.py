@@ -55,6 +55,7 @@ is asked for (``ctx.source_name``: its ``room_name``), as for a Telegram account
 
 from __future__ import annotations
 
+import codecs
 import csv
 import html
 import io
@@ -198,7 +199,7 @@ def events(path, ctx: ImportContext) -> Iterator[IncomingEvent]:
         return
     with SafeZip(path, ctx.limits) as archive:
         try:
-            yield from _zip_events(archive, ctx)
+            yield from _zip_events(path, archive, ctx)
         except (zipfile.BadZipFile, zlib.error, EOFError) as error:
             raise ImportRejected(
                 _("The archive is damaged: a file in it cannot be unpacked.")
@@ -367,7 +368,7 @@ def _users(archive: SafeZip, ctx: ImportContext) -> dict[str, str]:
     return names
 
 
-def _zip_events(archive: SafeZip, ctx: ImportContext) -> Iterator[IncomingEvent]:
+def _zip_events(path, archive: SafeZip, ctx: ImportContext) -> Iterator[IncomingEvent]:
     parts = _part_names(archive.names)
     if not parts:
         raise ImportRejected(
@@ -376,7 +377,10 @@ def _zip_events(archive: SafeZip, ctx: ImportContext) -> Iterator[IncomingEvent]
                 "<chat>_<from>_<to>.csv."
             )
         )
-    rooms = _survey(archive, parts, ctx)
+    # The first pass has its own count of unpacked bytes: reading the heads twice must not
+    # spend the limit that the parts' whole contents are held to.
+    with SafeZip(path, ctx.limits) as heads:
+        rooms = _survey(heads, parts, ctx)
     source_name = ctx.source_name.strip()
     known = {room for room in rooms.values() if room}
     wanted = _choose(known, source_name) if known else None
@@ -396,21 +400,31 @@ def _zip_events(archive: SafeZip, ctx: ImportContext) -> Iterator[IncomingEvent]
                 c = _columns(next(reader, None), name)
                 yield from _rows(reader, c, ctx, state, _where(name))
             except UnicodeDecodeError:
-                ctx.problem(
-                    name,
-                    _(
-                        "This part is not %(encoding)s text after row %(number)s, the "
-                        "encoding its start is in."
-                    )
-                    % {
-                        "encoding": ENCODING_NAMES.get(text.encoding, text.encoding),
-                        "number": reader.line_num,
-                    },
-                )
+                _undecodable(path, name, text.encoding, ctx)
             except csv.Error as error:
                 raise ImportRejected(f"{name}: {csv_unreadable(reader.line_num, error)}") from error
         done += archive.size(name)
     ctx.progress(1.0)
+
+
+def _undecodable(path, name: str, encoding: str, ctx: ImportContext) -> None:
+    """Record on its line that part ``name`` met bytes its encoding cannot decode: found by
+    reading the entry again from its start, up to that line (only on this failure path)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    number = 0
+    with zipfile.ZipFile(path) as archive, archive.open(name) as entry:
+        try:
+            for line in entry:  # bytes up to b"\n", never inside a UTF-8/GB18030 character
+                number += 1
+                decoder.decode(line)
+            decoder.decode(b"", True)
+        except UnicodeDecodeError:
+            pass
+    ctx.problem(
+        _("%(entry)s, line %(number)s") % {"entry": name, "number": number},
+        _("This line is not %(encoding)s text, the encoding the start of the file is in.")
+        % {"encoding": ENCODING_NAMES.get(encoding, encoding)},
+    )
 
 
 def _where(entry: str):

@@ -431,3 +431,52 @@ def test_recognised_as_pywxdump_and_nothing_else_is(tmp_path):
         from activities.importers.recognition import file_head
 
         assert module.recognise(file_head(FIXTURES / other, other)) is not None
+
+
+def test_a_part_in_neither_encoding_or_damaged_later_is_named(tmp_path):
+    header, rows = fixture_rows()
+    utf16 = write_zip(
+        tmp_path / "utf16.zip",
+        {
+            f"{ROOM}_0_9.csv": part(header, rows[:9]),
+            f"{ROOM}_9_27.csv": part(header, rows[9:], "utf-16"),
+        },
+    )
+    with pytest.raises(ImportRejected) as refused:
+        read(utf16)
+    assert refused.value.message.startswith(
+        f"{ROOM}_9_27.csv: This file is not text in UTF-8 or GB18030 (GBK)"
+    )
+    # Good UTF-8 for more than the sniffed head, then a byte that is not.
+    system = ["0", "系统通知", "0", "未知", ROOM, "以下为新消息", "", "2026-11-20 20:00:00"]
+    padding = [[str(n), *system] for n in range(2000)]
+    damaged = part(header, padding + rows[1:3]).replace("大家好".encode(), b"\xff\xfe")
+    archive = write_zip(tmp_path / "damaged.zip", {f"{ROOM}_0_2002.csv": damaged})
+    _found, ctx = read(archive)
+    assert [(p.where, p.message) for p in ctx.problems] == [
+        (
+            f"{ROOM}_0_2002.csv, line 2002",  # the header, 2,000 padding rows, then 张三's
+            "This line is not UTF-8 text, the encoding the start of the file is in.",
+        )
+    ]
+
+
+def test_zip_limits_apply(tmp_path):
+    header, rows = fixture_rows()
+    entries = {f"{ROOM}_{n}_{n + 1}.csv": part(header, rows[n : n + 1]) for n in range(5)}
+    archive = write_zip(tmp_path / "many.zip", entries)
+    ctx = ImportContext(
+        time_zone=SHANGHAI,
+        limits=Limits(max_zip_entries=4, max_uncompressed_bytes=10**8, max_json_depth=64),
+    )
+    with pytest.raises(ImportRejected) as refused:
+        list(events(archive, ctx))
+    assert refused.value.message == "The archive holds 5 files; the limit is 4."
+    declared = sum(len(data) for data in entries.values())
+    small = ImportContext(
+        time_zone=SHANGHAI,
+        limits=Limits(max_zip_entries=10, max_uncompressed_bytes=declared - 1, max_json_depth=64),
+    )
+    with pytest.raises(ImportRejected) as too_big:
+        list(events(archive, small))
+    assert too_big.value.message == "Unpacked, the archive would exceed 0 MB."
