@@ -411,12 +411,16 @@ def _undecodable(path, name: str, encoding: str, ctx: ImportContext) -> None:
     """Record on its line that part ``name`` met bytes its encoding cannot decode: found by
     reading the entry again from its start, up to that line (only on this failure path)."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
-    number = 0
+    number, budget = 1, ctx.limits.max_uncompressed_bytes
     with zipfile.ZipFile(path) as archive, archive.open(name) as entry:
         try:
-            for line in entry:  # bytes up to b"\n", never inside a UTF-8/GB18030 character
-                number += 1
-                decoder.decode(line)
+            # Lines in bounded pieces (a line may be long), never more than the limit.
+            for piece in iter(lambda: entry.readline(1 << 16), b""):
+                decoder.decode(piece)
+                number += piece.endswith(b"\n")
+                budget -= len(piece)
+                if budget < 0:
+                    break
             decoder.decode(b"", True)
         except UnicodeDecodeError:
             pass
