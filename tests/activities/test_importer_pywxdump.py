@@ -23,13 +23,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from activities.importers import get_importer
 from activities.importers.base import ImportContext, ImportRejected, Limits
 from activities.importers.pywxdump import COLUMNS, events
 from activities.importers.recognition import recognise
-from activities.models import ActivityEvent
-from activities.services import import_file
+from activities.models import ActivityEvent, ImportStatus
+from activities.services import import_create, import_execute, import_file
 from members.models import Member
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "imports"
@@ -480,3 +481,22 @@ def test_zip_limits_apply(tmp_path):
     with pytest.raises(ImportRejected) as too_big:
         list(events(archive, small))
     assert too_big.value.message == "Unpacked, the archive would exceed 0 MB."
+
+
+@pytest.mark.django_db
+def test_the_zip_uploaded_on_the_import_page_is_recognised_and_imported(community_a, operator_a):
+    upload = SimpleUploadedFile(
+        "wechat_pywxdump_parts.zip", ZIP_FIXTURE.read_bytes(), content_type="application/zip"
+    )
+    run = import_create(
+        community=community_a,
+        format="auto",
+        upload=upload,
+        by=operator_a.user,
+        language="zh-hans",
+        enqueue=False,
+    )
+    run = import_execute(run_id=run.pk)
+    assert run.status == ImportStatus.SUCCEEDED, run.problems
+    assert (run.format, run.events_created, run.members_created) == ("pywxdump", 24, 10)
+    assert run.skipped == SKIPPED
