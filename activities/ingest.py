@@ -18,10 +18,13 @@ name key is one whose key equals its name. Within one community:
   name lands on the person who spoke;
 - names never match across communities (only memberships of the community count), and
   an ambiguous name (two members of the community bear it) matches nobody: a member is
-  created as before, and the pair shows among the members page's possible duplicates,
-  for staff to merge (``members.merge``).
+  created as before (once: a name key then finds the one member known only by that
+  name), and the namesakes show among the members page's possible duplicates, for staff
+  to merge (``members.merge``).
 
-Keys are resolved once per import and batch by a few queries per batch (none per event).
+Each key is resolved once per import, by a few queries per batch (none per event); name
+lookups for new platform ids are made only when the community has someone known only by
+name, or the import names someone (one query, once per import, says which).
 
 Writing is the hot path (a million-message export): on PostgreSQL a batch is COPYed into
 a temporary table and moved with one ``INSERT … SELECT … ON CONFLICT DO NOTHING``; on
@@ -55,6 +58,7 @@ from activities.models import (
 )
 from communities.models import Community
 from members.bulk import (
+    members_known_by_name,
     members_resolve,
     memberships_ensure,
     memberships_record_presence,
@@ -143,6 +147,8 @@ class _State:
     presence: dict[int, tuple[datetime, str]] = field(default_factory=dict)
     # Keyword check-ins of the community's challenges; None (the usual case): none open.
     check_ins: ChatCheckIns | None = None
+    # Whether new platform ids may be someone known by name (members.bulk.members_resolve).
+    match_names: bool | None = None  # None: not looked up yet
 
 
 def ingest_events(
@@ -252,8 +258,17 @@ def _ingest_batch(state: _State, batch: list[IncomingEvent]) -> IngestResult:
     member_ids = state.member_ids
     unknown = {key: name for key, (_day, name) in first_seen.items() if key not in member_ids}
     if unknown:
+        if state.match_names is None:
+            # Looked up once, when first needed: a community of people known by id only
+            # (most webhook and id-keyed imports) costs no name lookups at all.
+            state.match_names = members_known_by_name(community=community, platform=state.platform)
+        if any(key == name for key, name in unknown.items()):
+            state.match_names = True  # from now on, new ids may be people named earlier
         resolved, result.members_created = members_resolve(
-            community=community, platform=state.platform, people=unknown
+            community=community,
+            platform=state.platform,
+            people=unknown,
+            match_names=state.match_names,
         )
         member_ids.update(resolved)
     if first_seen:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from itertools import islice
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
 from communities.models import Community
 from members.models import Member, Membership, MembershipStatus, PlatformHandle
@@ -27,8 +27,16 @@ def _chunks(items: Iterable, size: int = CHUNK):
         yield chunk
 
 
+def members_known_by_name(*, community: Community, platform: str) -> bool:
+    """Whether ``community`` has a member known only by name on ``platform`` (one query)."""
+    with_id = PlatformHandle.objects.filter(member=OuterRef("member"), platform=platform).exclude(
+        external_id=OuterRef("member__display_name")
+    )
+    return Membership.objects.filter(community=community).exclude(Exists(with_id)).exists()
+
+
 def members_resolve(
-    *, community: Community, platform: str, people: Mapping[str, str]
+    *, community: Community, platform: str, people: Mapping[str, str], match_names: bool = True
 ) -> tuple[dict[str, int], int]:
     """Member ids for member keys (``{key: display name}``) seen in ``community``.
 
@@ -44,6 +52,9 @@ def members_resolve(
     - names never match across communities (only memberships of ``community`` count),
       and an ambiguous name (two members of the community bear it) matches nobody: a
       new member is created and shows among the members page's possible duplicates.
+
+    ``match_names=False`` says the caller knows the community has nobody known only by name
+    (``members_known_by_name``): new platform ids are then not looked up by name.
 
     Unknown keys become new members; a name key's member gets the name as a handle when no
     other member of the organisation holds it (kept for a rename's sake; never looked up
@@ -74,7 +85,11 @@ def members_resolve(
     if not missing:
         return found, 0
 
-    by_name, name_only = _community_names(community, platform, {_name(people, k) for k in missing})
+    if match_names or any(key in name_keys for key in missing):
+        names = {_name(people, key) for key in missing}
+        by_name, name_only = _community_names(community, platform, names)
+    else:
+        by_name, name_only = {}, set()
     new_names: list[str] = []  # one new member per name
     new_index: dict[str, int] = {}  # name → index in new_names
     name_handle: dict[str, str] = {}  # name → the name key it came as
@@ -165,8 +180,11 @@ def _community_names(
     them are known only by name on ``platform`` (no handle other than their name)."""
     by_name: dict[str, list[int]] = {}
     for chunk in _chunks(names):
+        # Through the members' (organisation, display name) index, then the membership.
         rows = Membership.objects.filter(
-            community=community, member__display_name__in=chunk
+            community=community,
+            member__organization_id=community.organization_id,
+            member__display_name__in=chunk,
         ).values_list("member_id", "member__display_name")
         for member_id, name in rows:
             by_name.setdefault(name, []).append(member_id)
