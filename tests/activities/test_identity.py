@@ -131,3 +131,21 @@ def test_a_new_id_under_a_name_two_members_bear_matches_nobody(community_a):
     )
     result = run(community_a, [says("m2", "wxid_c", "张三", 5)])
     assert result.members_created == 1
+
+
+def test_an_id_only_community_costs_no_name_lookups(community_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    run(community_a, [says("m1", "wxid_a", "张三")])
+    with CaptureQueriesContext(connection) as queries:
+        result = run(community_a, [says("m2", "wxid_b", "李四"), says("m3", "wxid_c", "王五")])
+    assert result.members_created == 2
+    by_name = [q["sql"] for q in queries if '"display_name" IN' in q["sql"]]
+    assert by_name == []
+    # Once someone is known only by name there, a new id is looked up by name.
+    run(community_a, [join("j1", "赵六", 10)])
+    with CaptureQueriesContext(connection) as queries:
+        later = run(community_a, [says("m4", "wxid_d", "赵六", 20)])
+    assert later.members_created == 0
+    assert [q for q in queries if '"display_name" IN' in q["sql"]]
