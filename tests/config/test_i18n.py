@@ -20,7 +20,10 @@ PO_FILE = settings.BASE_DIR / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 KEEP_AS_IS = {"CommunityOps", "English", "QQ", "Telegram", "Discord", "Slack", "WhatsApp",
               "SOP", "CSV", "Webhook", "worker", "beat",
               # file formats and the tools that write them keep their names
-              "JSON", "zip", "iPhone", "DiscordChatExporter",
+              "JSON", "zip", "iPhone", "DiscordChatExporter", "xlsx", "bz2", "csv", "iTunes",
+              # the WeChat exporters people use (the import page's formats)
+              "MemoTrace", "WeChatMsg", "PyWxDump", "chatlog", "wechat", "exporter",
+              "EchoTrace", "TalkerId", "wxid",
               # text encodings, and the program and system that save them (import page)
               "UTF", "GBK", "Unicode", "Excel", "Windows",
               "API", "OpenAPI", "BI",
