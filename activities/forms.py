@@ -33,7 +33,8 @@ class ImportForm(forms.Form):
             "{} {}",
             _(
                 "Only for exports that hold several chats (a full Telegram account export, "
-                "a Slack workspace): the name or id of the one that is this community."
+                "a Slack workspace, a WeChat export of all chats or of several): the name or id "
+                "of the one that is this community."
             ),
             _("For WhatsApp: your own name in the chat, so that “… added you” is your join."),
         ),

@@ -142,6 +142,9 @@ SKIP_LABELS: dict[str, Any] = {
     "unknown_speaker": ngettext_lazy(
         "%(count)s message by an unknown speaker", "%(count)s messages by unknown speakers", "count"
     ),
+    "other_chat": ngettext_lazy(
+        "%(count)s row of another chat", "%(count)s rows of other chats", "count"
+    ),
 }
 _OTHER_SKIPPED = ngettext_lazy("%(count)s other row", "%(count)s other rows", "count")
 

@@ -70,7 +70,9 @@ Reading a row:
 - System plain text names people by display name only. The key is the wxid if that name
   was a ``NickName``/``Remark`` of a ``Sender`` (or a nickname of an XML member) earlier in
   the file (a dict capped at ``MAX_NAMES``), else the name itself — so someone who joins by
-  a plain line and never speaks is keyed by name.
+  a plain line and never speaks is keyed by name; when they later speak with their wxid,
+  in this import or another, ingestion makes them one member (``activities/ingest.py``:
+  a new id whose name is borne by the community's one member known only by name).
 
 Rows are numbered as a spreadsheet shows them (header = row 1). The file needs at least
 the columns in ``REQUIRED``; ``Status`` and ``Remark`` and any extra columns may be absent
