@@ -7,11 +7,13 @@ reason. Under ``CI=true`` the same situation fails: a green build must mean ever
 import os
 import shutil
 import socket
+from datetime import UTC, datetime, time
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
-from django.utils import translation
+from django.utils import timezone, translation
 
 from communities.models import Role
 from tests.factories import CommunityFactory, OrganizationFactory, StaffFactory
@@ -180,3 +182,34 @@ def client_for(client):
         return client
 
     return login
+
+
+def shanghai_clock(monkeypatch, at: time) -> datetime:
+    """Make the clock the code reads start at ``at`` today in Asia/Shanghai (the default
+    community time zone) and run on from there at its real pace; returns that start.
+
+    Daily checklist runs open at 05:00 local (checklists/due.py) and their items fall due
+    in the day, so a test that opens today's run through the pages, beat's task or the demo
+    would find nothing to open or nothing due between 16:00 and 21:00 UTC — when a CI run
+    may well happen. ``django.utils.timezone.now`` is what ``localdate`` and every
+    service's default read, in the test's thread and in a live server's. Tests that pass
+    ``now=`` are unaffected.
+    """
+    real_now = timezone.now
+    started = real_now()
+    zone = ZoneInfo("Asia/Shanghai")
+    start = datetime.combine(started.astimezone(zone).date(), at, zone).astimezone(UTC)
+    monkeypatch.setattr(timezone, "now", lambda: start + (real_now() - started))
+    return start
+
+
+@pytest.fixture
+def daytime_in_shanghai(monkeypatch):
+    """The clock at 10:00 today in Shanghai (``shanghai_clock``)."""
+    return shanghai_clock(monkeypatch, time(10))
+
+
+@pytest.fixture
+def evening_in_shanghai(monkeypatch):
+    """The clock at 21:30 today in Shanghai: most of a daily run has fallen due."""
+    return shanghai_clock(monkeypatch, time(21, 30))

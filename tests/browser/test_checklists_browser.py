@@ -88,7 +88,7 @@ def _rate(page, live_server, run):
 
 
 def test_the_demo_moderator_ticks_three_items_and_the_operator_sees_the_rate_move(
-    browser, live_server, monkeypatch, tmp_path
+    browser, live_server, monkeypatch, tmp_path, evening_in_shanghai
 ):
     run = _todays_run(monkeypatch)
     chosen, falls_due = _three_to_tick(run)
@@ -131,7 +131,8 @@ def test_the_demo_moderator_ticks_three_items_and_the_operator_sees_the_rate_mov
     assert page.evaluate("window.__stillHere === true"), "ticking reloaded the page"
     assert "12" in page.locator(f"#item-{chosen[-1].pk}").inner_text()
 
-    message = page.locator("[data-copy-target]").first
+    # A done item's message folds away; copy one of an item still to do.
+    message = page.locator("[data-copy-target]:visible").first
     target = message.get_attribute("data-copy-target")
     message.click()
     status = page.locator(f"#{message.get_attribute('data-copy-status')}")
