@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "activities",
     "checklists",
     "analytics",
+    "automations",
 ]
 
 MIDDLEWARE = [
@@ -416,8 +417,7 @@ CELERY_TASK_QUEUES = {"default": {}, "analytics": {}, "actions": {}, "imports": 
 CELERY_TASK_ROUTES = {
     "analytics.*": {"queue": "analytics"},
     "activities.run_import": {"queue": "imports"},
-    "activities.dispatch_due_actions": {"queue": "actions"},
-    "activities.action_*": {"queue": "actions"},
+    "automations.*": {"queue": "actions"},
 }
 # How often beat asks a worker for a heartbeat (seconds); see config/beat.py.
 HEARTBEAT_INTERVAL_SECONDS = float(os.environ.get("HEARTBEAT_INTERVAL_SECONDS", "60"))

@@ -29,8 +29,8 @@ def test_json_only_with_time_limits_and_four_queues():
     [
         ("config.heartbeat", "default"),
         ("analytics.refresh_rollups", "analytics"),
-        ("activities.dispatch_due_actions", "actions"),
-        ("activities.action_send", "actions"),
+        ("automations.dispatch_due_actions", "actions"),
+        ("automations.deliver", "actions"),
     ],
 )
 def test_routing(task_name, queue):
