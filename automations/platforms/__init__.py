@@ -13,7 +13,11 @@ from importlib import import_module
 from types import ModuleType
 
 # platform code → module name in this package
-_MODULES = {}
+_MODULES = {
+    "discord": "discord",
+    "telegram": "telegram",
+    "wecom": "wecom",
+}
 
 
 def get_platform(name: str) -> ModuleType:
