@@ -17,6 +17,7 @@ _MODULES = {
     "discord": "discord",
     "telegram": "telegram",
     "wecom": "wecom",
+    "feishu": "feishu",
 }
 
 
