@@ -18,6 +18,7 @@ _MODULES = {
     "telegram": "telegram",
     "wecom": "wecom",
     "feishu": "feishu",
+    "dingtalk": "dingtalk",
 }
 
 
