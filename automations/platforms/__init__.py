@@ -14,6 +14,8 @@ from types import ModuleType
 
 # platform code → module name in this package
 _MODULES = {
+    "webhook": "webhook",
+    "slack": "slack",
     "discord": "discord",
     "telegram": "telegram",
     "wecom": "wecom",
