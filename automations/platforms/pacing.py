@@ -22,6 +22,9 @@ read-compute-write must be atomic across every worker process:
   (held for one read and one write; the kernel releases it if the process dies).
 - Any other backend (local memory, in a test) is per process: the cache under a thread lock.
 
+If the cache cannot be reached (Redis down), ``wait_for`` raises the cache's error: the
+caller treats it as a transient failure, before anything was sent, and retries.
+
 A key is forgotten a minute after its last reserved slot: an idle key costs nothing, and by
 then its next free slot is in the past anyway.
 """
@@ -105,6 +108,8 @@ def _reserve_in_file(directory: Path, key: str, interval: int, now_us: int) -> i
         try:
             slots = json.loads(path.read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
+            slots = {}
+        if not isinstance(slots, dict):
             slots = {}
         slot = max(int(slots.get(key, 0)), now_us)
         slots[key] = slot + interval

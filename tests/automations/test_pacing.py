@@ -127,3 +127,11 @@ def test_two_processes_share_the_redis_cache():
     # Without a clock the script reads Redis's own.
     assert pacing.wait_for("redis-clock", 1, 10) == 0.0
     assert 9.0 < pacing.wait_for("redis-clock", 1, 10) <= 10.0
+
+
+def test_a_damaged_slots_file_starts_afresh(tmp_path):
+    # The embedded mode's file (whatever cache this pass has configured).
+    for damage in ("{not json", "[1, 2]"):
+        (tmp_path / pacing.STATE_FILE).write_text(damage, encoding="utf-8")
+        assert pacing._reserve_in_file(tmp_path, "robot-d", 3_000_000, 10**15) == 0
+        assert pacing._reserve_in_file(tmp_path, "robot-d", 3_000_000, 10**15) == 3_000_000
