@@ -15,6 +15,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone, translation
 
+from automations.platforms import pacing
 from communities.models import Role
 from tests.factories import CommunityFactory, OrganizationFactory, StaffFactory
 
@@ -112,8 +113,10 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    # The cache is shared (files or Redis): lockouts and heartbeats must not leak.
+    # The cache is shared (files or Redis): lockouts, heartbeats and the connectors' paced
+    # slots must not leak (the file cache keeps the slots beside it: pacing.forget_all).
     cache.clear()
+    pacing.forget_all()
     yield
 
 
