@@ -159,3 +159,26 @@ def deliver(attempt) -> Result:
         return Result(Outcome.RETRY, detail=str(error)[:DETAIL_CHARS])
     except NoAnswer as error:
         return Result(Outcome.UNKNOWN, detail=str(error)[:DETAIL_CHARS])
+
+
+def by_error_code(
+    answer: Answer,
+    code: int,
+    *,
+    rate_limited: bool,
+    rate_wait: float,
+    busy: bool = False,
+) -> Result:
+    """The reading of the robots that answer with an error code in the body (WeCom,
+    DingTalk, Feishu): 0 with a 2xx is sent; a rate-limit code (or a 429) waits
+    ``rate_wait`` seconds unless the answer says how long; a "busy" code or a 5xx retries;
+    any other code is a refusal for good."""
+    if code == 0 and 200 <= answer.status < 300:
+        return Result(Outcome.SENT, answer.status, answer.text)
+    if rate_limited or answer.status == 429:
+        return Result(
+            Outcome.RETRY, answer.status, answer.text, retry_after_header(answer) or rate_wait
+        )
+    if busy or answer.status >= 500:
+        return Result(Outcome.RETRY, answer.status, answer.text, retry_after_header(answer))
+    return Result(Outcome.REJECTED, answer.status, answer.text)

@@ -140,20 +140,13 @@ def read(answer: base.Answer) -> base.Result:
     code = body.get("errcode") if isinstance(body, dict) else None
     if not isinstance(code, int):
         return base.by_status(answer)
-    if code == 0 and 200 <= answer.status < 300:
-        return base.Result(base.Outcome.SENT, answer.status, answer.text)
-    if code in RATE_LIMITED:
-        return base.Result(
-            base.Outcome.RETRY,
-            answer.status,
-            answer.text,
-            base.retry_after_header(answer) or PENALTY_SECONDS,
-        )
-    if code in BUSY or answer.status == 429 or answer.status >= 500:
-        return base.Result(
-            base.Outcome.RETRY, answer.status, answer.text, base.retry_after_header(answer)
-        )
-    return base.Result(base.Outcome.REJECTED, answer.status, answer.text)
+    return base.by_error_code(
+        answer,
+        code,
+        rate_limited=code in RATE_LIMITED,
+        rate_wait=PENALTY_SECONDS,
+        busy=code in BUSY,
+    )
 
 
 def send(

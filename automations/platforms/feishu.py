@@ -121,21 +121,13 @@ def read(answer: base.Answer) -> base.Result:
         code = body.get("code", body.get("StatusCode"))
     if not isinstance(code, int):
         return base.by_status(answer, retry_after=base.retry_after_header(answer))
-    if code == 0 and 200 <= answer.status < 300:
-        return base.Result(base.Outcome.SENT, answer.status, answer.text)
     msg = str(body.get("msg", body.get("StatusMessage", ""))).lower()
-    if code in RATE_LIMITED or (code == 9499 and TOO_MANY in msg) or answer.status == 429:
-        return base.Result(
-            base.Outcome.RETRY,
-            answer.status,
-            answer.text,
-            base.retry_after_header(answer) or RATE_WINDOW_SECONDS,
-        )
-    if answer.status >= 500:
-        return base.Result(
-            base.Outcome.RETRY, answer.status, answer.text, base.retry_after_header(answer)
-        )
-    return base.Result(base.Outcome.REJECTED, answer.status, answer.text)
+    return base.by_error_code(
+        answer,
+        code,
+        rate_limited=code in RATE_LIMITED or (code == 9499 and TOO_MANY in msg),
+        rate_wait=RATE_WINDOW_SECONDS,
+    )
 
 
 def send(

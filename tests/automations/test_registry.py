@@ -15,7 +15,7 @@ def test_the_seven_platforms_are_registered():
 @pytest.mark.parametrize("name", PLATFORMS)
 def test_each_has_the_interface(name):
     platform = get_platform(name)
-    assert platform.NAME == name
+    assert name == platform.NAME
     assert str(platform.LABEL)
     count, seconds = platform.PACE
     assert count >= 1 and seconds > 0
