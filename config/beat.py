@@ -68,6 +68,13 @@ def beat_schedule(heartbeat_seconds: float) -> dict:
             "schedule": 300.0,
             "options": {"expires": 300},
         },
+        # Every 5 s: due scheduled actions claimed and their deliveries enqueued; pending
+        # deliveries the queue lost (a Redis flush, a dead worker) enqueued again.
+        "dispatch-due-actions": {
+            "task": "automations.dispatch_due_actions",
+            "schedule": 5.0,
+            "options": {"expires": 5},
+        },
         # Every HEARTBEAT_INTERVAL_SECONDS (60 s by default): proves beat and a worker run.
         "health-heartbeat": {
             "task": "config.heartbeat",

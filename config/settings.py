@@ -333,6 +333,16 @@ SOP_ALERT_PERCENT = env_int("SOP_ALERT_PERCENT", 50)
 
 # After a rotation, the previous secret still signs for this long.
 CONNECTOR_ROTATION_GRACE_HOURS = env_int("CONNECTOR_ROTATION_GRACE_HOURS", 24)
+# Connectors may send to loopback and private addresses (an intranet's chat server; the
+# tests' stand-in server). Off by default: a typed URL must not reach the internal network.
+CONNECTOR_ALLOW_PRIVATE_URLS = env_bool("CONNECTOR_ALLOW_PRIVATE_URLS", False)
+# --- Scheduled actions (automations/; the execution contract) ----------------------------
+# An action found due later than this (nothing ran at its time) is marked missed, not sent.
+ACTIONS_GRACE_MINUTES = env_int("ACTIONS_GRACE_MINUTES", 15)
+# Requests per delivery before a transient failure (5xx, 429, refused) becomes "failed".
+ACTIONS_MAX_ATTEMPTS = env_int("ACTIONS_MAX_ATTEMPTS", 6)
+# Seconds to wait for a platform's answer; none by then → the delivery is "unknown".
+ACTIONS_SEND_TIMEOUT_SECONDS = env_int("ACTIONS_SEND_TIMEOUT_SECONDS", 10)
 
 # --- Security ----------------------------------------------------------------------------
 

@@ -1,0 +1,263 @@
+"""One delivery's send, and staff's decisions on the ones whose outcome is unknown.
+
+``deliver`` is safe to run any number of times for one delivery, at once or after a crash:
+it reads the row first, owns it only through an atomic ``pending`` → ``sending``
+transition, and records every request (``DeliveryAttempt``). A row found in ``sending``
+means the worker that claimed it died mid-request (the task is ``acks_late`` and comes
+back): the message may have arrived, and the chat platforms have no idempotency key, so it
+becomes *unknown*, never sent blindly again; the generic webhook carries the delivery's key
+(``IDEMPOTENT``), so there it is retried.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from automations.models import TERMINAL_STATES, Delivery, DeliveryAttempt, DeliveryState
+from automations.platforms import addresses, get_platform, pacing
+from automations.platforms.base import DETAIL_CHARS, Destination, Message, Outcome, Result
+from automations.services import dispatch
+
+# A paced slot this close is waited for in the task; a later one goes back to the database.
+MAX_SLEEP_SECONDS = 3.0
+# A reserved slot is still used this long after its time (the dispatcher ticks every 5 s).
+SLOT_KEPT = timedelta(seconds=10)
+MAX_BACKOFF_SECONDS = 600
+# A task may run this much before its delivery's next attempt (clocks of workers differ).
+EARLY_TOLERANCE = timedelta(milliseconds=500)
+# The cache (Redis) could not be reached for the pace: nothing was sent; try again soon.
+PACE_UNAVAILABLE_RETRY = timedelta(seconds=5)
+
+
+def deliver(*, delivery_id: int, now: datetime | None = None, redelivered: bool = False):
+    """Send one delivery if it is this caller's to send. Returns the delivery (None when
+    it no longer exists)."""
+    try:
+        delivery = Delivery.objects.select_related("outlet", "action").get(pk=delivery_id)
+    except Delivery.DoesNotExist:
+        return None
+    try:
+        _deliver(delivery, now=now, redelivered=redelivered)
+    finally:
+        dispatch.task_done(delivery_id)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def _clock(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def _platform(delivery: Delivery):
+    return get_platform(delivery.outlet.platform) if delivery.outlet else None
+
+
+def _move(delivery: Delivery, from_state: str, **fields) -> bool:
+    """The row's atomic transition: 0 rows means someone else moved it first."""
+    return bool(Delivery.objects.filter(pk=delivery.pk, state=from_state).update(**fields))
+
+
+def _deliver(delivery: Delivery, *, now: datetime | None, redelivered: bool) -> None:
+    if delivery.state in TERMINAL_STATES:
+        return
+    at = _clock(now)
+    platform = _platform(delivery)
+    if delivery.state == DeliveryState.SENDING:
+        stale = (
+            delivery.last_attempt_at is None
+            or at - delivery.last_attempt_at > dispatch.STALE_SENDING
+        )
+        if not (redelivered or stale):
+            return  # another worker is sending it right now
+        if platform is not None and getattr(platform, "IDEMPOTENT", False):
+            # The receiver deduplicates on the key: sending again is safe.
+            if not _move(
+                delivery, DeliveryState.SENDING, state=DeliveryState.PENDING, next_attempt_at=at
+            ):
+                return
+            delivery.refresh_from_db()
+        else:
+            _move(
+                delivery,
+                DeliveryState.SENDING,
+                state=DeliveryState.UNKNOWN,
+                slot_at=None,
+                detail=_(
+                    "The worker stopped while sending: whether the message arrived is not "
+                    "known. Check the group, then mark it as sent or send it again."
+                ),
+            )
+            return
+    if delivery.state != DeliveryState.PENDING:
+        return
+    if delivery.next_attempt_at > at + EARLY_TOLERANCE:
+        return  # not yet: the dispatcher enqueues it when it is due
+    if platform is None:
+        _move(
+            delivery,
+            DeliveryState.PENDING,
+            state=DeliveryState.FAILED,
+            detail=_("This community has no enabled outlet to send through."),
+        )
+        return
+    if not _move(delivery, DeliveryState.PENDING, state=DeliveryState.SENDING, last_attempt_at=at):
+        return  # another worker has it
+    delivery.refresh_from_db()
+    outlet = delivery.outlet
+    destination = Destination(
+        url=outlet.url, secret=outlet.secret, token=outlet.token, chat_id=outlet.chat_id
+    )
+    message = Message(
+        text=delivery.action.text,
+        markdown=delivery.action.markdown,
+        idempotency_key=delivery.idempotency_key,
+    )
+    problem = _refusal(outlet, platform, destination, message)
+    if problem:
+        _move(
+            delivery,
+            DeliveryState.SENDING,
+            state=DeliveryState.REJECTED,
+            detail=problem[:DETAIL_CHARS],
+        )
+        return
+
+    # The pace, reserved once: a delivery put back to wait for its slot keeps it.
+    if delivery.slot_at is not None and at <= delivery.slot_at + SLOT_KEPT:
+        slot = delivery.slot_at
+    else:
+        try:
+            wait = pacing.wait_for(
+                platform.pace_key(destination), *platform.PACE, now=at.timestamp()
+            )
+        except Exception as error:  # the cache (Redis) is down: nothing was sent
+            _move(
+                delivery,
+                DeliveryState.SENDING,
+                state=DeliveryState.PENDING,
+                next_attempt_at=at + PACE_UNAVAILABLE_RETRY,
+                detail=f"pace unavailable: {error}"[:DETAIL_CHARS],
+            )
+            return
+        slot = at + timedelta(seconds=wait)
+    wait = (slot - at).total_seconds()
+    if wait > MAX_SLEEP_SECONDS:
+        _move(
+            delivery,
+            DeliveryState.SENDING,
+            state=DeliveryState.PENDING,
+            next_attempt_at=slot,
+            slot_at=slot,
+        )
+        return
+    if wait > 0:
+        time.sleep(wait)
+
+    result = platform.send(destination, message, timeout=settings.ACTIONS_SEND_TIMEOUT_SECONDS)
+    answered_at = now or timezone.now()
+    _record(delivery, result, platform=platform, at=answered_at)
+
+
+def _refusal(outlet, platform, destination: Destination, message: Message) -> str:
+    """Why this delivery may not be sent at all (checked again at send time), or ""."""
+    if outlet.disabled_at is not None:
+        return _("The outlet %(name)s was disabled.") % {"name": outlet.name}
+    url = outlet.url or getattr(platform, "DEFAULT_API", "")
+    problem = addresses.url_problem(url, allow_private=settings.CONNECTOR_ALLOW_PRIVATE_URLS)
+    if problem:
+        return problem
+    return " ".join(str(p) for p in platform.check(message, destination))
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff, 2^attempts seconds up to 10 minutes, with up to 25 % jitter."""
+    base = min(MAX_BACKOFF_SECONDS, 2**attempts)
+    return base + random.uniform(0, base / 4)  # noqa: S311 (jitter, not a secret)
+
+
+def _record(delivery: Delivery, result: Result, *, platform, at: datetime) -> None:
+    outcome = result.outcome
+    if outcome == Outcome.UNKNOWN and getattr(platform, "IDEMPOTENT", False):
+        outcome = Outcome.RETRY  # the receiver deduplicates on the key
+    attempts = delivery.attempts + 1
+    common = {
+        "attempts": attempts,
+        "status_code": result.status,
+        "detail": result.detail[:DETAIL_CHARS],
+        "slot_at": None,  # the slot was used by this request
+    }
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            delivery=delivery,
+            at=at,
+            outcome=result.outcome,
+            status_code=result.status,
+            detail=result.detail[:DETAIL_CHARS],
+        )
+        if outcome == Outcome.SENT:
+            fields = {
+                "state": DeliveryState.SENT,
+                "sent_at": at,
+                "message_id": result.message_id[:100],
+            }
+        elif outcome == Outcome.REJECTED:
+            fields = {"state": DeliveryState.REJECTED}
+        elif outcome == Outcome.UNKNOWN:
+            fields = {"state": DeliveryState.UNKNOWN}
+        elif attempts >= settings.ACTIONS_MAX_ATTEMPTS:
+            fields = {"state": DeliveryState.FAILED}
+        else:
+            delay = (
+                result.retry_after if result.retry_after is not None else backoff_seconds(attempts)
+            )
+            fields = {
+                "state": DeliveryState.PENDING,
+                "next_attempt_at": at + timedelta(seconds=delay),
+            }
+        _move(delivery, DeliveryState.SENDING, **common, **fields)
+
+
+def delivery_mark_sent(*, delivery: Delivery, by) -> Delivery:
+    """Staff checked the group: the unknown delivery did arrive."""
+    now = timezone.now()
+    if delivery.state != DeliveryState.UNKNOWN or not _move(
+        delivery, DeliveryState.UNKNOWN, state=DeliveryState.SENT, sent_at=now, resolved_by=by
+    ):
+        raise ValidationError(_("Only a delivery whose outcome is unknown can be marked as sent."))
+    delivery.refresh_from_db()
+    return delivery
+
+
+def delivery_send_again(*, delivery: Delivery, by) -> Delivery:
+    """Staff checked the group: the unknown (or failed) delivery did not arrive; send it
+    again. The idempotency key stays: a webhook receiver that did get it ignores the copy."""
+    now = timezone.now()
+    allowed = (DeliveryState.UNKNOWN, DeliveryState.FAILED)
+    with transaction.atomic():
+        if (
+            delivery.state not in allowed
+            or delivery.outlet_id is None
+            or not _move(
+                delivery,
+                delivery.state,
+                state=DeliveryState.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                slot_at=None,
+                resolved_by=by,
+            )
+        ):
+            raise ValidationError(
+                _("Only a delivery that failed or whose outcome is unknown can be sent again.")
+            )
+        transaction.on_commit(lambda: dispatch.enqueue(delivery.pk))
+    delivery.refresh_from_db()
+    return delivery

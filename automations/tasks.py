@@ -1,0 +1,36 @@
+"""The execution contract's two tasks (docs/architecture.md, "Act"): thin, by id.
+
+Retries are rows, not Celery's: ``deliver`` sets the delivery's ``next_attempt_at`` and the
+dispatcher enqueues it again when it is due; no ETA or countdown longer than a few seconds.
+"""
+
+from celery import shared_task
+
+from automations.services.dispatch import DELIVER_TIME_LIMIT
+
+
+# Every 5 s (config/beat.py): due actions claimed, their deliveries written and enqueued,
+# and the queue rebuilt from the database (after a Redis flush or a worker's death).
+@shared_task(name="automations.dispatch_due_actions", soft_time_limit=50, time_limit=60)
+def dispatch_due_actions_task() -> dict:
+    from automations.services.dispatch import dispatch_due
+
+    return dispatch_due()
+
+
+# acks_late + reject_on_worker_lost: a worker killed mid-task hands the message back, and
+# the next run reads the row first (``sending`` on entry → unknown, never a second send).
+@shared_task(
+    bind=True,
+    name="automations.deliver",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=DELIVER_TIME_LIMIT - 15,
+    time_limit=DELIVER_TIME_LIMIT,
+)
+def deliver_task(self, delivery_id: int) -> str | None:
+    from automations.services.deliver import deliver
+
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    delivery = deliver(delivery_id=delivery_id, redelivered=redelivered)
+    return delivery.state if delivery else None
