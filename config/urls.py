@@ -16,6 +16,7 @@ urlpatterns = [
     path("members/", include("members.urls")),
     path("", include("activities.urls")),
     path("checklists/", include("checklists.urls")),
+    path("automations/", include("automations.urls")),
     path("analytics/", include("analytics.urls")),
     path("api/v1/", include("analytics.api_urls")),
     path("settings/tokens/", include("analytics.urls_tokens")),

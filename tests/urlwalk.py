@@ -18,6 +18,7 @@ from django.utils.http import urlsafe_base64_encode
 from activities.calendar import services as calendar_services
 from activities.calendar.models import CalendarEntry
 from activities.models import ImportRun
+from automations.models import Outlet
 from checklists.models import ChecklistRun, DueAnchor, Phase, SopTemplate
 from checklists.services.runs import run_start
 from checklists.services.templates import item_save, template_copy_builtin, template_use_set
@@ -110,6 +111,7 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
         "template_id": lambda: sop_template_of(community).pk,
         "sop_item_id": lambda: sop_item_of(community).pk,
         "builtin_key": lambda: "daily",  # a built-in SOP (checklists/builtin.py)
+        "outlet_id": lambda: outlet_of(community).pk,
     }
     kwargs = {}
     for kwarg in pattern.pattern.converters:
@@ -215,6 +217,18 @@ def import_of(community: Community) -> ImportRun:
 def connector_of(community: Community) -> Connector:
     return community.connectors.first() or Connector.objects.create(
         community=community, name="机器人", platform="wechat", public_id=f"c{community.pk}x"
+    )
+
+
+# Where nothing listens: a walk's test message never leaves the machine (refused as a
+# loopback address, or, where such addresses are allowed, refused by the closed port).
+WALK_OUTLET_URL = "http://127.0.0.1:9/cgi-bin/webhook/send?key=walk"
+
+
+def outlet_of(community: Community) -> Outlet:
+    """The community's WeCom robot, pointing nowhere (the walks POST its test message)."""
+    return community.outlets.filter(url=WALK_OUTLET_URL).first() or Outlet.objects.create(
+        community=community, name="企业微信群机器人", platform="wecom", url=WALK_OUTLET_URL
     )
 
 

@@ -138,6 +138,10 @@ POST_ONLY = {
     "checklists:template-use-remove",
     "checklists:run-start",
     "checklists:run-reassign",
+    "automations:outlet-test",
+    "automations:outlet-disable",
+    "automations:outlet-enable",
+    "automations:outlet-delete",
 }
 # Downloads, not pages: the CSV header stays English so that files import anywhere.
 DOWNLOADS = {

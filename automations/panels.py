@@ -1,0 +1,19 @@
+"""What the automations app adds to lower apps' pages (registered from apps.py): the link
+to a community's outgoing messages (its outlets), for those who manage communities."""
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Community
+from communities.panels import Link, register_link
+from communities.permissions import Capability, has_capability
+
+
+def outlets_url(request: HttpRequest, community: Community) -> str | None:
+    if not has_capability(getattr(request, "staff", None), Capability.MANAGE_COMMUNITIES):
+        return None
+    return reverse("automations:outlets", kwargs={"community_slug": community.slug})
+
+
+register_link(Link(key="automations.outlets", label=_("Outgoing messages"), url=outlets_url))

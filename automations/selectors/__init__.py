@@ -1,0 +1,1 @@
+"""The automations app's reads, one module per feature."""
