@@ -135,8 +135,11 @@ def _deliver(delivery: Delivery, *, now: datetime | None, redelivered: bool) -> 
         slot = delivery.slot_at
     else:
         try:
+            # Without a driven clock, Redis's own clock decides (workers' clocks differ).
             wait = pacing.wait_for(
-                platform.pace_key(destination), *platform.PACE, now=at.timestamp()
+                platform.pace_key(destination),
+                *platform.PACE,
+                now=None if now is None else at.timestamp(),
             )
         except Exception as error:  # the cache (Redis) is down: nothing was sent
             _move(
