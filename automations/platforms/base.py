@@ -135,18 +135,23 @@ def retry_after_header(answer: Answer) -> float | None:
         return None
 
 
-def by_status(answer: Answer, *, retry_after: float | None = None) -> Result:
+def by_status(
+    answer: Answer,
+    *,
+    retry_after: float | None = None,
+    default_retry_after: float | None = None,
+) -> Result:
     """The usual reading of an HTTP answer: 2xx sent, 429 and 5xx retry, other 4xx rejected.
-    Platforms that answer 200 with an error code in the body read it themselves first."""
+    A 429 waits ``retry_after``, else the answer's ``Retry-After``, else
+    ``default_retry_after``. Platforms that answer 200 with an error code in the body read it
+    themselves first (``by_error_code``)."""
     if 200 <= answer.status < 300:
         return Result(Outcome.SENT, answer.status, answer.text)
     if answer.status == 429 or answer.status >= 500:
-        return Result(
-            Outcome.RETRY,
-            answer.status,
-            answer.text,
-            retry_after if retry_after is not None else retry_after_header(answer),
-        )
+        wait = retry_after if retry_after is not None else retry_after_header(answer)
+        if wait is None and answer.status == 429:
+            wait = default_retry_after
+        return Result(Outcome.RETRY, answer.status, answer.text, wait)
     return Result(Outcome.REJECTED, answer.status, answer.text)
 
 
@@ -182,3 +187,16 @@ def by_error_code(
     if busy or answer.status >= 500:
         return Result(Outcome.RETRY, answer.status, answer.text, retry_after_header(answer))
     return Result(Outcome.REJECTED, answer.status, answer.text)
+
+
+def read_errcode(
+    answer: Answer, *, rate_limited: frozenset | set, busy: frozenset | set, rate_wait: float
+) -> Result:
+    """WeCom's and DingTalk's answers: HTTP 200 with ``{"errcode": …, "errmsg": …}``."""
+    body = answer.json()
+    code = body.get("errcode") if isinstance(body, dict) else None
+    if not isinstance(code, int):
+        return by_status(answer)
+    return by_error_code(
+        answer, code, rate_limited=code in rate_limited, rate_wait=rate_wait, busy=code in busy
+    )

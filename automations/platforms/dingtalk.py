@@ -136,16 +136,8 @@ def pace_key(destination: base.Destination) -> str:
 
 
 def read(answer: base.Answer) -> base.Result:
-    body = answer.json()
-    code = body.get("errcode") if isinstance(body, dict) else None
-    if not isinstance(code, int):
-        return base.by_status(answer)
-    return base.by_error_code(
-        answer,
-        code,
-        rate_limited=code in RATE_LIMITED,
-        rate_wait=PENALTY_SECONDS,
-        busy=code in BUSY,
+    return base.read_errcode(
+        answer, rate_limited=RATE_LIMITED, busy=BUSY, rate_wait=PENALTY_SECONDS
     )
 
 

@@ -90,15 +90,7 @@ def payload(message: base.Message) -> dict:
 
 
 def read(answer: base.Answer) -> base.Result:
-    if answer.status == 429:
-        retry_after = base.retry_after_header(answer)
-        return base.Result(
-            base.Outcome.RETRY,
-            answer.status,
-            answer.text,
-            DEFAULT_RETRY_AFTER if retry_after is None else retry_after,
-        )
-    return base.by_status(answer)
+    return base.by_status(answer, default_retry_after=DEFAULT_RETRY_AFTER)
 
 
 def send(

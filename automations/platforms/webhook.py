@@ -122,15 +122,7 @@ def read(answer: base.Answer, message: base.Message) -> base.Result:
         if named in (None, message.idempotency_key):
             return base.Result(base.Outcome.SENT, answer.status, answer.text)
         return base.Result(base.Outcome.REJECTED, answer.status, answer.text)
-    if answer.status == 429:
-        retry_after = base.retry_after_header(answer)
-        return base.Result(
-            base.Outcome.RETRY,
-            answer.status,
-            answer.text,
-            DEFAULT_RETRY_AFTER if retry_after is None else retry_after,
-        )
-    return base.by_status(answer)
+    return base.by_status(answer, default_retry_after=DEFAULT_RETRY_AFTER)
 
 
 def send(
