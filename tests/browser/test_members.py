@@ -40,7 +40,11 @@ def test_operator_filters_bulk_moves_three_and_sees_the_pyramid_change(page, liv
 
     assert page.locator("td[data-tier='3']").text_content() == "3"
     assert page.locator("td[data-tier='1']").text_content() == "3"
-    # The redrawn chart shows the new figures (top tier first).
+    # The redrawn chart shows the new figures (top tier first); plotly draws it just after
+    # the swap, so wait for its data rather than read it at once.
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=pyramid] .chart')?.data?.[0] !== undefined"
+    )
     bars = page.evaluate("document.querySelector('[data-testid=pyramid] .chart').data[0].x")
     assert bars == [0, 3, 0, 3]
     assert page.evaluate("window.__marker") == "same page"  # no reload
