@@ -388,6 +388,28 @@ def csv_events(
     ctx.progress(1.0)
 
 
+def row_misfits(
+    row: list[str],
+    width: int,
+    where: str,
+    ctx: ImportContext,
+    *,
+    shown_width: int | None = None,
+    exact: bool = False,
+) -> bool:
+    """Record a row with fewer cells than the columns read need (``exact``: other than
+    ``width``) as a problem, naming the header's width (``shown_width``, by default
+    ``width``); returns whether it did. Blank rows are the caller's to skip first."""
+    if len(row) == width or (len(row) > width and not exact):
+        return False
+    ctx.problem(
+        where,
+        _("This row has %(count)s cells; the header has %(width)s.")
+        % {"count": len(row), "width": shown_width or width},
+    )
+    return True
+
+
 def csv_unreadable(number: int, error: csv.Error) -> str:
     """Why line ``number`` is not CSV, in the user's words (the csv module's are English)."""
     place = {"number": number}

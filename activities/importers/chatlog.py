@@ -66,8 +66,10 @@ from activities.importers.base import (
     make_aware,
     open_text,
     row_at,
+    row_misfits,
     stable_id,
 )
+from activities.importers.recognition import csv_header_problem
 from activities.importers.wechat import _SYSTEM, _names, _system_reason
 from activities.models import ActivityKind
 
@@ -253,12 +255,7 @@ def _rows(reader, c: dict[str, int], ctx: ImportContext, wanted: str | None):
         if not any(cell.strip() for cell in row):
             ctx.skip("blank")
             continue
-        if len(row) < width:
-            ctx.problem(
-                row_at(number),
-                _("This row has %(count)s cells; the header has %(width)s.")
-                % {"count": len(row), "width": header_width},
-            )
+        if row_misfits(row, width, row_at(number), ctx, shown_width=header_width):
             continue
         talker = row[c["Talker"]].strip()
         if wanted is not None and talker != wanted:
@@ -340,8 +337,4 @@ def _system(
 
 def recognise(head) -> str | None:
     """chatlog: its header (Time, SenderName, Sender, TalkerName, Talker, Content)."""
-    if head.is_zip or head.csv_header is None:
-        return _("not a CSV file")
-    if missing := head.missing_columns(COLUMNS):
-        return _("no column %(columns)s") % {"columns": ", ".join(missing)}
-    return None
+    return csv_header_problem(head, COLUMNS)

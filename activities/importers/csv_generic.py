@@ -39,8 +39,10 @@ from activities.importers.base import (
     IncomingEvent,
     csv_events,
     row_at,
+    row_misfits,
     stable_id,
 )
+from activities.importers.recognition import csv_header_problem
 from activities.models import ActivityKind
 
 FORMAT = "csv"
@@ -110,15 +112,10 @@ def _rows(reader, columns: dict[str, int], ctx: ImportContext) -> Iterator[Incom
     number = 1
     for row in reader:
         number += 1
-        if len(row) != width:
-            if row:
-                ctx.problem(
-                    row_at(number),
-                    _("This row has %(count)s cells; the header has %(width)s.")
-                    % {"count": len(row), "width": width},
-                )
-            else:
-                ctx.skip("blank")
+        if not row:
+            ctx.skip("blank")
+            continue
+        if row_misfits(row, width, row_at(number), ctx, exact=True):
             continue
         ok = True
         at = row[i_at].strip()
@@ -187,8 +184,4 @@ def _parse_time(value: str, tz: ZoneInfo) -> datetime | None:
 
 def recognise(head) -> str | None:
     """Our own CSV: a header with the required columns (any order)."""
-    if head.is_zip or head.csv_header is None:
-        return _("not a CSV file")
-    if missing := head.missing_columns(REQUIRED):
-        return _("no column %(columns)s") % {"columns": ", ".join(missing)}
-    return None
+    return csv_header_problem(head, REQUIRED)

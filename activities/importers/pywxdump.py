@@ -79,6 +79,7 @@ from activities.importers.base import (
     csv_events,
     csv_unreadable,
     row_at,
+    row_misfits,
     stable_id,
     text_stream,
 )
@@ -482,15 +483,10 @@ def _rows(
     number = 1
     for row in reader:
         number += 1
-        if len(row) < width:
-            if row:
-                ctx.problem(
-                    where(number),
-                    _("This row has %(count)s cells; the header has %(width)s.")
-                    % {"count": len(row), "width": width},
-                )
-            else:
-                ctx.skip("blank")
+        if not row:
+            ctx.skip("blank")
+            continue
+        if row_misfits(row, width, where(number), ctx):
             continue
         room = row[i_room].strip()
         if room != chat.wanted:

@@ -78,6 +78,16 @@ class FileHead:
         return [column for column in required if column not in header]
 
 
+def csv_header_problem(head: FileHead, required) -> str | None:
+    """The usual ``recognise`` of a CSV export: a text file (not a zip) whose header has
+    every column in ``required``; else what it lacks."""
+    if head.is_zip or head.csv_header is None:
+        return _("not a CSV file")
+    if missing := head.missing_columns(required):
+        return _("no column %(columns)s") % {"columns": ", ".join(missing)}
+    return None
+
+
 def _read_head(stream, limit: int = HEAD_BYTES) -> tuple[bytes, bool]:
     data = b""
     while len(data) < limit:

@@ -98,7 +98,9 @@ from activities.importers.base import (
     IncomingEvent,
     csv_events,
     row_at,
+    row_misfits,
 )
+from activities.importers.recognition import csv_header_problem
 from activities.models import ActivityKind
 
 FORMAT = "wechat"
@@ -409,15 +411,10 @@ def _read(
     number = 1
     for row in rows:
         number += 1
-        if len(row) < width:
-            if row:
-                ctx.problem(
-                    row_at(number),
-                    _("This row has %(count)s cells; the header has %(width)s.")
-                    % {"count": len(row), "width": width},
-                )
-            else:
-                ctx.skip("blank")
+        if not row:
+            ctx.skip("blank")
+            continue
+        if row_misfits(row, width, row_at(number), ctx):
             continue
         remark = row[i_remark].strip() if i_remark is not None else ""
         nick = row[c["NickName"]].strip()
@@ -625,8 +622,4 @@ def _sysmsg_reason(content: str) -> str:
 def recognise(head) -> str | None:
     """MemoTrace / WeChatMsg 2024: its header (the all-chats export has the same one; which
     of the two a file is, ``events`` reads from its first rows)."""
-    if head.is_zip or head.csv_header is None:
-        return _("not a CSV file")
-    if missing := head.missing_columns(REQUIRED):
-        return _("no column %(columns)s") % {"columns": ", ".join(missing)}
-    return None
+    return csv_header_problem(head, REQUIRED)

@@ -69,6 +69,7 @@ from activities.importers.base import (
     file_size,
     line_at,
     row_at,
+    row_misfits,
     stable_id,
     text_stream,
     undecodable,
@@ -288,15 +289,10 @@ def _rows(reader, chat: _Chat, ctx: ImportContext) -> Iterator[IncomingEvent]:
             # On Windows the exporter's text-mode file ends rows in "\r\r\n": csv reads an
             # empty record after each. Not a line of the chat, so not counted.
             continue
-        if len(row) < width:
-            if any(cell.strip() for cell in row):
-                ctx.problem(
-                    row_at(number),
-                    _("This row has %(count)s cells; the header has %(width)s.")
-                    % {"count": len(row), "width": width},
-                )
-            else:
-                ctx.skip("blank")
+        if len(row) < width and not any(cell.strip() for cell in row):
+            ctx.skip("blank")
+            continue
+        if row_misfits(row, width, row_at(number), ctx):
             continue
         local = row[c["时刻"]].strip()
         when = _when(local, ctx)

@@ -59,8 +59,10 @@ from activities.importers.base import (
     csv_events,
     make_aware,
     row_at,
+    row_misfits,
     stable_id,
 )
+from activities.importers.recognition import csv_header_problem
 from activities.importers.wechat import _SYSTEM, _names, _system_reason
 from activities.models import ActivityKind
 
@@ -151,12 +153,7 @@ def _rows(reader, c: dict[str, int], ctx: ImportContext) -> Iterator[IncomingEve
         if not any(cell.strip() for cell in row):
             ctx.skip("blank")
             continue
-        if len(row) < width:
-            ctx.problem(
-                row_at(number),
-                _("This row has %(count)s cells; the header has %(width)s.")
-                % {"count": len(row), "width": header_width},
-            )
+        if row_misfits(row, width, row_at(number), ctx, shown_width=header_width):
             continue
         label = row[c["类型"]].strip()
         kind = _KINDS.get(label)
@@ -244,8 +241,4 @@ def _system(
 
 def recognise(head) -> str | None:
     """MemoTrace 2025 (wxManager): its Chinese header."""
-    if head.is_zip or head.csv_header is None:
-        return _("not a CSV file")
-    if missing := head.missing_columns(REQUIRED):
-        return _("no column %(columns)s") % {"columns": ", ".join(missing)}
-    return None
+    return csv_header_problem(head, REQUIRED)
