@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import time
 
 from django.conf import settings
 from django.db import models
@@ -103,6 +104,33 @@ class ScheduledAction(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    # What the action is shown as in lists ("Weekly digest", the event's title …).
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    # Where a generated action came from; each is made once (see ``source_key``).
+    broadcast = models.ForeignKey(
+        "Broadcast", on_delete=models.CASCADE, null=True, blank=True, related_name="actions"
+    )
+    # An event announcement's calendar entry (the occurrence is in ``source_key``:
+    # occurrences are expanded from the entry's rule and have no row of their own).
+    entry = models.ForeignKey(
+        "activities.CalendarEntry",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rule = models.ForeignKey(
+        "AutomationRule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="scheduled_actions",
+    )
+    # A generated action's identity ("broadcast:12:20261201T0900:Europe/Berlin",
+    # "announce:88-20261201T120000Z:day-before", "rule:5:event:1234"): one row per key
+    # and organization, so two beats, a retried hook or a webhook posted twice make one
+    # action, not two.
+    source_key = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-due_at", "-pk"]
@@ -110,6 +138,13 @@ class ScheduledAction(models.Model):
         verbose_name_plural = _("scheduled actions")
         indexes = [
             models.Index(fields=["due_at"], name="action_due", condition=Q(status="scheduled"))
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source_key"],
+                condition=~Q(source_key=""),
+                name="action_source_once",
+            )
         ]
 
     def __str__(self) -> str:
@@ -123,10 +158,18 @@ class DeliveryState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")  # the platform refused it: not retried
     FAILED = "failed", _("Failed")  # retries used up
     UNKNOWN = "unknown", _("Unknown")  # sent, no answer: staff decide
+    # Not sent on purpose (a broadcast's "skip a quiet group", "never the same text twice").
+    SKIPPED = "skipped", _("Skipped")
 
 
 TERMINAL_STATES = frozenset(
-    {DeliveryState.SENT, DeliveryState.REJECTED, DeliveryState.FAILED, DeliveryState.UNKNOWN}
+    {
+        DeliveryState.SENT,
+        DeliveryState.REJECTED,
+        DeliveryState.FAILED,
+        DeliveryState.UNKNOWN,
+        DeliveryState.SKIPPED,
+    }
 )
 
 
@@ -153,6 +196,8 @@ class Delivery(models.Model):
     status_code = models.PositiveSmallIntegerField(_("platform's status"), null=True, blank=True)
     detail = models.CharField(_("platform's answer"), max_length=500, blank=True)
     message_id = models.CharField(_("message id"), max_length=100, blank=True)
+    # The text as sent to this community (placeholders filled); blank: the action's text.
+    text = models.TextField(_("text"), blank=True)
     # Staff's decision on an unknown delivery ("mark as sent"), recorded.
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -190,3 +235,168 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} {self.outcome} {self.at:%H:%M:%S}"
+
+
+class Broadcast(models.Model):
+    """定时群发: a text to one or many communities, once or on a recurrence.
+
+    The time is local wall-clock time, placed in *each community's* zone: 09:00 is 09:00 in
+    Berlin and 09:00 in Shanghai, across daylight-saving changes. Its occurrences become
+    ``ScheduledAction`` rows a little ahead of time (one per occurrence and zone), made
+    once each (``ScheduledAction.source_key``); the action rows decide what is sent.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="broadcasts"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    text = models.TextField(_("text"))
+    markdown = models.BooleanField(_("markdown"), default=False)
+    communities = models.ManyToManyField(
+        Community, related_name="broadcasts", verbose_name=_("communities")
+    )
+    start_date = models.DateField(_("first day"))
+    at_time = models.TimeField(_("local time"))
+    # RFC 5545 RRULE ("FREQ=DAILY"); blank: once. Never more often than hourly.
+    rrule = models.CharField(_("repeat rule"), max_length=400, blank=True)
+    skip_if_quiet = models.BooleanField(
+        _("skip a group with no activity since the last broadcast there"), default=False
+    )
+    no_repeat = models.BooleanField(
+        _("never send the same text twice in a row to one group"), default=True
+    )
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("broadcast")
+        verbose_name_plural = _("broadcasts")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CommunityAutomation(models.Model):
+    """A community's own settings for what is sent or guarded automatically: event
+    announcements before its calendar occurrences, and the spam guard."""
+
+    community = models.OneToOneField(
+        Community, on_delete=models.CASCADE, related_name="automation", primary_key=True
+    )
+    # Event announcements (the calendar's announcement text).
+    announce_day_before = models.BooleanField(_("announce the day before"), default=True)
+    announce_day_before_at = models.TimeField(
+        _("time of the day-before announcement"), default=time(20, 0)
+    )
+    announce_minutes_before = models.PositiveSmallIntegerField(
+        _("announce this many minutes before (empty: not)"), null=True, blank=True, default=30
+    )
+    # Silence nudge: a topic prompt posted after 24 hours without activity (blank: none).
+    silence_prompt = models.TextField(_("topic prompt after a silent day"), blank=True)
+    # Spam guard: what counts as spam in a live message, and the rule it breaks.
+    spam_enabled = models.BooleanField(_("spam guard on"), default=False)
+    spam_links = models.BooleanField(_("links are spam"), default=True)
+    spam_phones = models.BooleanField(_("phone numbers are spam"), default=True)
+    spam_words = models.TextField(_("ad words, one per line"), blank=True)
+    flood_messages = models.PositiveSmallIntegerField(
+        _("flood: this many messages"), null=True, blank=True, default=8
+    )
+    flood_seconds = models.PositiveSmallIntegerField(
+        _("flood: within this many seconds"), null=True, blank=True, default=30
+    )
+    spam_rule = models.ForeignKey(
+        "communities.Rule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rule a spam message breaks"),
+    )
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("community automation settings")
+        verbose_name_plural = _("community automation settings")
+
+    def __str__(self) -> str:
+        return str(self.community)
+
+
+class RuleTrigger(models.TextChoices):
+    MEMBER_JOINED = "member_joined", _("A member joined")
+    KEYWORD = "keyword", _("A message matched a keyword")
+    SILENCE = "silence", _("No activity for more than 24 hours")
+    INACTIVE = "inactive", _("A member inactive for N days")
+    CHECK_IN_MISSED = "check_in_missed", _("A check-in was missed")
+    ITEM_OVERDUE = "item_overdue", _("A checklist item is overdue")
+    TIER_CHANGED = "tier_changed", _("A member's tier changed")
+    VIOLATION = "violation", _("A violation was recorded")
+
+
+class AutomationRule(models.Model):
+    """Trigger → conditions → actions, as data that staff build in a form.
+
+    ``trigger_config``: ``{"keyword": "…", "regex": false, "cooldown_minutes": 10}`` for
+    keywords, ``{"days": 14}`` for inactivity. ``conditions``: ``{"tier_ids": […],
+    "tag_ids": […]}`` (communities are the M2M; none means every community).
+    ``actions``: a list of ``{"type": "send", "text": "…"}``, ``{"type": "notify"}``,
+    ``{"type": "points", "points": 5}``, ``{"type": "tag", "tag_id": 3}``,
+    ``{"type": "checklist_item", "title": "…"}``. A rule fires once per thing that
+    triggers it (``RuleFiring``), and a dry-run replays the last 7 days without acting.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="automation_rules"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    trigger = models.CharField(_("trigger"), max_length=20, choices=RuleTrigger.choices)
+    trigger_config = models.JSONField(_("trigger settings"), default=dict, blank=True)
+    communities = models.ManyToManyField(
+        Community, blank=True, related_name="automation_rules", verbose_name=_("communities")
+    )
+    conditions = models.JSONField(_("conditions"), default=dict, blank=True)
+    actions = models.JSONField(_("actions"), default=list)
+    enabled = models.BooleanField(_("switched on"), default=False)
+    last_fired_at = models.DateTimeField(_("last fired"), null=True, blank=True)
+    fire_count = models.PositiveIntegerField(_("times fired"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("automation rule")
+        verbose_name_plural = _("automation rules")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RuleFiring(models.Model):
+    """One time a rule fired, and what it did: once per (rule, key) — the key names what
+    triggered it ("event:1234", "silence:7:2026-12-01T08:00", "item:55")."""
+
+    rule = models.ForeignKey(AutomationRule, on_delete=models.CASCADE, related_name="firings")
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    key = models.CharField(max_length=200)
+    fired_at = models.DateTimeField(default=timezone.now)
+    # What was done, in words staff read (one line per action).
+    outcome = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-fired_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["rule", "key"], name="rule_fires_once")]
+        indexes = [models.Index(fields=["rule", "-fired_at"], name="rule_firing_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} {self.key}"

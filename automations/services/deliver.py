@@ -116,7 +116,7 @@ def _deliver(delivery: Delivery, *, now: datetime | None, redelivered: bool) -> 
         url=outlet.url, secret=outlet.secret, token=outlet.token, chat_id=outlet.chat_id
     )
     message = Message(
-        text=delivery.action.text,
+        text=delivery.text or delivery.action.text,
         markdown=delivery.action.markdown,
         idempotency_key=delivery.idempotency_key,
     )
