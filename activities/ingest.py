@@ -233,7 +233,7 @@ def _ingest_batch(state: _State, batch: list[IncomingEvent]) -> IngestResult:
     keep_text = state.keep_text
     # Chat rows a challenge's keyword may match, with their text (before it is dropped).
     check_ins, chat = state.check_ins, []
-    for event in map(_fit, batch):
+    for event in map(fit_event, batch):
         key = event.member_key
         # Kept in UTC from here on: PostgreSQL refuses offsets beyond ±15:59 that
         # Python (and ISO 8601 senders) allow.
@@ -306,7 +306,7 @@ def _apply_to_memberships(state: _State) -> None:
         )
 
 
-def _fit(event: IncomingEvent) -> IncomingEvent:
+def fit_event(event: IncomingEvent) -> IncomingEvent:
     """Ids longer than the columns become stable hashes instead of failing the batch."""
     if len(event.external_id) <= _MAX_ID and len(event.member_key) <= _MAX_ID:
         return event

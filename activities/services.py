@@ -19,9 +19,11 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from activities import hooks
 from activities.hooks import after_import
 from activities.importers import get_importer
 from activities.importers.base import (
@@ -32,8 +34,8 @@ from activities.importers.base import (
     skipped_summary,
 )
 from activities.importers.recognition import recognise
-from activities.ingest import IngestResult, ingest_events
-from activities.models import EventSource, ImportFormat, ImportRun, ImportStatus
+from activities.ingest import IngestResult, fit_event, ingest_events
+from activities.models import ActivityEvent, EventSource, ImportFormat, ImportRun, ImportStatus
 from communities.models import Community, Connector
 from communities.services import connector_seen
 from communities.validators import validate_date_in_range
@@ -342,14 +344,55 @@ def import_retry(*, run: ImportRun, by, language: str, enqueue: bool = True) -> 
 
 
 def webhook_ingest(*, connector: Connector, events: list[IncomingEvent]) -> IngestResult:
-    result = ingest_events(
-        community=connector.community,
-        source=EventSource.WEBHOOK,
-        events=events,
-        platform=connector.platform,
-    )
-    connector_seen(connector=connector)
+    """Write a webhook's events; then hand the ones that are new and recent to the steps
+    that react to live events (``activities.hooks.after_live_events``), after commit."""
+    live = hooks.wants_live_events()
+    # Rows above this id were written after this point: a payload posted again (its
+    # events already stored) hands nothing on.
+    before = (ActivityEvent.objects.aggregate(top=Max("id"))["top"] or 0) if live else 0
+    with transaction.atomic():
+        result = ingest_events(
+            community=connector.community,
+            source=EventSource.WEBHOOK,
+            events=events,
+            platform=connector.platform,
+        )
+        connector_seen(connector=connector)
+        if live and result.events_created:
+            fresh = _live_events(connector.community, events, after_id=before)
+            transaction.on_commit(
+                lambda: hooks.after_live_events(community=connector.community, events=fresh)
+            )
     return result
+
+
+def _live_events(community: Community, events: list[IncomingEvent], *, after_id: int) -> list:
+    """The events this webhook call wrote for the first time and that happened within
+    ``LIVE_EVENT_MINUTES``, with their text as it arrived (one query)."""
+    cutoff = timezone.now() - timedelta(minutes=hooks.LIVE_EVENT_MINUTES)
+    recent = {fit_event(e).external_id: e for e in events if e.occurred_at >= cutoff}
+    if not recent:
+        return []
+    rows = (
+        ActivityEvent.objects.filter(
+            community=community,
+            source=EventSource.WEBHOOK,
+            external_id__in=list(recent),
+            pk__gt=after_id,
+        )
+        .order_by("occurred_at", "pk")
+        .values_list("pk", "external_id", "member_id", "kind", "occurred_at")
+    )
+    return [
+        hooks.LiveEvent(
+            event_id=pk,
+            member_id=member_id,
+            kind=kind,
+            occurred_at=occurred_at,
+            text=recent[external_id].text,
+        )
+        for pk, external_id, member_id, kind, occurred_at in rows
+    ]
 
 
 # --- Manual entry -----------------------------------------------------------------------
