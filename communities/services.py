@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone, translation
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -31,6 +30,7 @@ from communities.models import (
     validate_time_zone,
 )
 from communities.panels import registered_setup_steps
+from communities.slugs import readable_slug
 
 BASIC_COMMUNITY_FIELDS = ("name", "slug", "platform", "time_zone", "created_on", "archived")
 # The positioning card (社群定位): goal, funnel role, 5W1H, size and dates.
@@ -58,8 +58,8 @@ CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 
 
 def organization_slug_suggest(*, name: str) -> str:
-    """An unused ASCII slug for an organisation's name; Chinese names become "organization-N"."""
-    base = slugify(name)[:50].strip("-") or "organization"
+    """An unused ASCII slug for an organisation's name (Chinese as pinyin)."""
+    base = readable_slug(name) or "organization"
     taken = set(Organization.objects.filter(slug__startswith=base).values_list("slug", flat=True))
     if base not in taken and base != "organization":
         return base
@@ -268,8 +268,9 @@ def _check_slug(slug: str) -> None:
 
 
 def community_slug_suggest(*, organization: Organization, name: str) -> str:
-    """An unused ASCII slug for a name; Chinese names fall back to "community-N"."""
-    base = slugify(name)[:50].strip("-") or "community"
+    """An unused ASCII slug for a name (Chinese as pinyin, ``communities.slugs``); a name
+    with nothing to spell falls back to "community-N"."""
+    base = readable_slug(name) or "community"
     if base in RESERVED_SLUGS:
         base = f"{base}-group"
     taken = set(

@@ -26,8 +26,8 @@ def test_operator_creates_a_community_with_a_chinese_name(client_for, operator_a
     client = client_for(operator_a)
     response = client.post(reverse("communities:create"), form_data())
     community = Community.objects.get(organization=operator_a.organization)
-    # A Chinese name has no ASCII slug, so one is made up.
-    assert community.slug == "community-1"
+    # A Chinese name gets a pinyin slug.
+    assert community.slug == "zaoqi-daka-ying"
     assert community.name == "早起打卡营"
     assert response["Location"] == reverse("communities:detail", args=[community.slug])
     page = client.get(response["Location"]).content.decode()

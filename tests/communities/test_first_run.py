@@ -337,8 +337,8 @@ def test_organisation_slugs_are_made_from_names():
     second = services.organization_create(name="读书会")
     third = services.organization_create(name="Morning Readers")
     assert (first.slug, second.slug, third.slug) == (
-        "organization-1",
-        "organization-2",
+        "dushu-hui",
+        "dushu-hui-2",
         "morning-readers",
     )
     assert OrganizationFactory(slug="x").slug == "x"

@@ -21,9 +21,16 @@ pytestmark = pytest.mark.django_db
     [
         ("Shanghai Runners Club", [], "shanghai-runners-club"),
         ("Shanghai Runners Club", ["shanghai-runners-club"], "shanghai-runners-club-2"),
-        ("读书会", [], "community-1"),
-        ("读书会", ["community-1", "community-2"], "community-3"),
-        ("Python 北京", [], "python"),
+        # Chinese names as pinyin, syllables two by two (communities.slugs).
+        ("读书会", [], "dushu-hui"),
+        ("读书会", ["dushu-hui", "dushu-hui-2"], "dushu-hui-3"),
+        ("周末读书会", [], "zhoumo-dushu-hui"),
+        ("重庆火锅爱好者", [], "chongqing-huoguo-aihao-zhe"),  # 重 read chong, not zhong
+        ("Python 北京", [], "python-beijing"),
+        ("AI 产品经理交流群", [], "ai-chanpin-jingli-jiaoliu-qun"),
+        # Nothing to spell in ASCII: numbered.
+        ("🎉🎉", [], "community-1"),
+        ("🎉🎉", ["community-1"], "community-2"),
     ],
 )
 def test_slug_suggestion(name, existing, expected, org_a):
