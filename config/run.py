@@ -111,6 +111,10 @@ def banner(host: str, port: str, state: str) -> str:
 def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
+    # The product's own 404 and 500 pages, as its users will see them, rather than Django's
+    # debug pages that list every URL route; `DEBUG=1 make run` brings those back. Static
+    # files are served from the source folders either way (WHITENOISE_USE_FINDERS).
+    os.environ.setdefault("DEBUG", "0")
     processes: dict[str, subprocess.Popen] = {}
     stopping = False
 

@@ -276,6 +276,11 @@ STATIC_URL = "static/"
 # collectstatic's target; only production serves from it (WhiteNoise, compressed).
 STATIC_ROOT = os.environ.get("STATIC_ROOT") or (VAR_DIR / "staticfiles" if PRODUCTION else None)
 STATICFILES_DIRS = [ASSETS_DIR / "static"]
+# Outside production WhiteNoise serves straight from the source folders, fresh on every
+# request, so `make run` (DEBUG off, for the product's own error pages) needs no
+# collectstatic.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",

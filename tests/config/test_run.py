@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -69,6 +70,15 @@ def test_run_starts_three_processes_and_ctrl_c_stops_them(tmp_path, reader_gone)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as response:
             assert response.status == 200
             assert response.url == f"http://127.0.0.1:{port}/setup/"
+        # A mistyped address: the product's own 404 page, not Django's list of URL routes;
+        # the page's stylesheet still comes from the source folders.
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/no-such-page/")
+        page = missing.value.read().decode()
+        assert missing.value.code == 404
+        assert "URLconf" not in page and "There is nothing at this address" in page
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/app.css") as response:
+            assert response.status == 200
         descendants = children_of(runner.pid)
         commands = " ".join(
             Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
