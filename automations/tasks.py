@@ -18,6 +18,15 @@ def dispatch_due_actions_task() -> dict:
     return dispatch_due()
 
 
+# Every minute (config/beat.py): broadcasts' occurrences of the next 36 hours become
+# scheduled actions, each once (a second run, or a second beat, makes nothing).
+@shared_task(name="automations.plan_broadcasts", soft_time_limit=50, time_limit=60)
+def plan_broadcasts_task() -> int:
+    from automations.services.plan import plan_broadcasts
+
+    return plan_broadcasts()
+
+
 # acks_late + reject_on_worker_lost: a worker killed mid-task hands the message back, and
 # the next run reads the row first (``sending`` on entry → unknown, never a second send).
 @shared_task(

@@ -75,6 +75,13 @@ def beat_schedule(heartbeat_seconds: float) -> dict:
             "schedule": 5.0,
             "options": {"expires": 5},
         },
+        # Every minute: broadcasts' occurrences of the next 36 hours planned as scheduled
+        # actions, once each (a second run or a second beat makes nothing).
+        "plan-broadcasts": {
+            "task": "automations.plan_broadcasts",
+            "schedule": 60.0,
+            "options": {"expires": 60},
+        },
         # Every HEARTBEAT_INTERVAL_SECONDS (60 s by default): proves beat and a worker run.
         "health-heartbeat": {
             "task": "config.heartbeat",

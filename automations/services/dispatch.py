@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Prefetch, Q
-from django.utils import timezone
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, Subquery, When
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from activities.models import ACTIVITY_KINDS, ActivityEvent
 from automations.models import (
     ActionStatus,
     Delivery,
@@ -34,6 +36,7 @@ from automations.models import (
     Outlet,
     ScheduledAction,
 )
+from automations.placeholders import fill
 
 # Actions claimed per transaction, and how long one tick may keep claiming batches.
 BATCH = 200
@@ -112,32 +115,124 @@ def _claim(action: ScheduledAction, from_status: str, to_status: str, now: datet
 
 def _write_deliveries(action: ScheduledAction, now: datetime) -> list[Delivery]:
     """One delivery per community, through its first enabled outlet, written before any
-    request; a community without one gets a failed delivery that says so."""
-    communities = action.communities.prefetch_related(
-        Prefetch(
-            "outlets",
-            queryset=Outlet.objects.filter(disabled_at__isnull=True).order_by("pk"),
-            to_attr="enabled_outlets",
+    request, with the action's text filled for that community (``placeholders.fill``); a
+    community without an outlet gets a failed delivery that says so, and a broadcast's
+    options may write a skipped one (``_skip_reason``)."""
+    communities = (
+        action.communities.select_related("organization")
+        .prefetch_related(
+            Prefetch(
+                "outlets",
+                queryset=Outlet.objects.filter(disabled_at__isnull=True).order_by("pk"),
+                to_attr="enabled_outlets",
+            )
         )
-    ).order_by("pk")
+        .order_by("pk")
+    )
+    broadcast = action.broadcast if action.broadcast_id else None
+    if broadcast is not None and (broadcast.skip_if_quiet or broadcast.no_repeat):
+        communities = _with_history(communities, broadcast)
     rows = []
     for community in communities:
         outlet = community.enabled_outlets[0] if community.enabled_outlets else None
-        if outlet is None:
+        text = fill(action.text, community=community, at=action.due_at)
+        skipped = _skip_reason(broadcast, community, text) if broadcast is not None else ""
+        if skipped:
+            rows.append(
+                Delivery(
+                    action=action,
+                    community=community,
+                    outlet=outlet,
+                    state=DeliveryState.SKIPPED,
+                    next_attempt_at=now,
+                    text=text,
+                    detail=skipped[:500],
+                )
+            )
+        elif outlet is None:
             rows.append(
                 Delivery(
                     action=action,
                     community=community,
                     state=DeliveryState.FAILED,
                     next_attempt_at=now,
+                    text=text,
                     detail=_("This community has no enabled outlet to send through."),
                 )
             )
         else:
             rows.append(
-                Delivery(action=action, community=community, outlet=outlet, next_attempt_at=now)
+                Delivery(
+                    action=action,
+                    community=community,
+                    outlet=outlet,
+                    next_attempt_at=now,
+                    text=text,
+                )
             )
     return Delivery.objects.bulk_create(rows)
+
+
+def _sent_text() -> Case:
+    # A delivery's text is blank when it was the action's own.
+    return Case(When(text="", then=F("action__text")), default=F("text"))
+
+
+def _with_history(communities, broadcast):
+    """The communities annotated, in the same query, with what a broadcast's options need:
+    when this broadcast was last sent there and whether anything happened since; the last
+    text sent there by anything, and when."""
+    sent_here = Delivery.objects.filter(
+        community=OuterRef("pk"), state=DeliveryState.SENT, sent_at__isnull=False
+    )
+    last_of_broadcast = sent_here.filter(action__broadcast_id=broadcast.pk).order_by(
+        "-sent_at", "-pk"
+    )
+    last_sent = sent_here.order_by("-sent_at", "-pk")
+    communities = communities.annotate(
+        last_broadcast_at=Subquery(last_of_broadcast.values("sent_at")[:1]),
+        last_text=Subquery(last_sent.annotate(sent_text=_sent_text()).values("sent_text")[:1]),
+        last_text_at=Subquery(last_sent.values("sent_at")[:1]),
+    )
+    if broadcast.skip_if_quiet:
+        communities = communities.annotate(
+            active_since=Exists(
+                ActivityEvent.objects.filter(
+                    community=OuterRef("pk"),
+                    kind__in=ACTIVITY_KINDS,
+                    occurred_at__gt=OuterRef("last_broadcast_at"),
+                )
+            )
+        )
+    return communities
+
+
+def _local_day(community, when: datetime) -> str:
+    local = when.astimezone(ZoneInfo(community.time_zone))
+    return formats.date_format(local, "DATETIME_FORMAT")
+
+
+def _skip_reason(broadcast, community, text: str) -> str:
+    """Why a broadcast is not sent to ``community`` this time ("" when it is sent)."""
+    if not (broadcast.skip_if_quiet or broadcast.no_repeat):
+        return ""
+    with translation.override(community.organization.language):
+        last_at = community.last_broadcast_at
+        if broadcast.skip_if_quiet and last_at is not None and not community.active_since:
+            return _(
+                "No activity since the last broadcast on %(date)s: skipped, not to talk "
+                "into an empty room."
+            ) % {"date": _local_day(community, last_at)}
+        if (
+            broadcast.no_repeat
+            and community.last_text is not None
+            and community.last_text.strip() == text.strip()
+        ):
+            return _(
+                "Same text as the last message sent here on %(date)s: skipped, never the "
+                "same text twice in a row."
+            ) % {"date": _local_day(community, community.last_text_at)}
+    return ""
 
 
 def requeue_due(*, now: datetime | None = None, exclude: set[int] = frozenset()) -> int:
