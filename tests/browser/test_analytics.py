@@ -72,3 +72,17 @@ def test_manager_switches_to_months_and_opens_a_retention_cell(page, live_server
     assert "<b>" in result.locator(".drilldown-members").inner_text()
     assert page.evaluate("window.__marker") == "same page"
     assert page.console_problems == []
+
+
+def test_the_portfolio_links_to_each_community_can_be_clicked(page, live_server, org_a):
+    staff = StaffFactory(organization=org_a, role=Role.MANAGER)
+    CommunityFactory(organization=org_a, name="读书会", slug="reading")
+    CommunityFactory(organization=org_a, name="Runners <i>", slug="runners")
+    log_in(page, live_server, staff.user.username)
+    page.goto(f"{live_server.url}/analytics/")
+    link = page.locator(".portfolio-table a", has_text="Runners <i>")
+    box = link.bounding_box()
+    assert box is not None and box["width"] > 0 and box["height"] > 0
+    link.click()
+    expect(page).to_have_url(f"{live_server.url}/analytics/runners/")
+    assert page.console_problems == []
