@@ -400,3 +400,32 @@ class RuleFiring(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id} {self.key}"
+
+
+class SpamHit(models.Model):
+    """The spam guard's verdict on one live event: made once per event (a callback handed
+    the same event again records nothing), with what it found and the violation recorded
+    for it (none when the community names no rule that spam breaks)."""
+
+    event_id = models.BigIntegerField(unique=True)  # the activities.ActivityEvent row
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    occurred_at = models.DateTimeField()
+    # What was found: "link", "phone", "word", "flood".
+    reasons = models.JSONField(default=list)
+    flood = models.BooleanField(default=False)  # a flood was counted here (the next starts after)
+    violation = models.ForeignKey(
+        "members.Violation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [
+            models.Index(fields=["community", "member", "-occurred_at"], name="spam_hit_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {','.join(self.reasons)}"

@@ -27,6 +27,15 @@ def plan_broadcasts_task() -> int:
     return plan_broadcasts()
 
 
+# Every hour at :25 (config/beat.py): event announcements of the next 15 days made for
+# recurring series (calendar edits sync them at once); a second run makes nothing.
+@shared_task(name="automations.sync_announcements", soft_time_limit=600, time_limit=660)
+def sync_announcements_task() -> int:
+    from automations.services.announcements import announcements_sync_all
+
+    return announcements_sync_all()
+
+
 # acks_late + reject_on_worker_lost: a worker killed mid-task hands the message back, and
 # the next run reads the row first (``sending`` on entry → unknown, never a second send).
 @shared_task(

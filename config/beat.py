@@ -82,6 +82,13 @@ def beat_schedule(heartbeat_seconds: float) -> dict:
             "schedule": 60.0,
             "options": {"expires": 60},
         },
+        # Every hour at :25: event announcements of the next 15 days (calendar edits sync
+        # them at once; this keeps recurring series covered); a second run makes nothing.
+        "sync-announcements": {
+            "task": "automations.sync_announcements",
+            "schedule": crontab(minute=25),
+            "options": {"expires": 3600},
+        },
         # Every HEARTBEAT_INTERVAL_SECONDS (60 s by default): proves beat and a worker run.
         "health-heartbeat": {
             "task": "config.heartbeat",
