@@ -6,7 +6,6 @@ app_name = "activities"
 
 urlpatterns = [
     path("", include("activities.calendar.urls")),
-    path("actions/", views.actions, name="actions"),
     path("imports/", views.imports, name="imports"),
     path("imports/<int:import_id>/", views.import_detail, name="import"),
     path("imports/<int:import_id>/retry/", views.import_retry, name="import-retry"),

@@ -16,24 +16,8 @@ from activities.importers.base import skipped_summary
 from activities.models import ImportFormat, ImportRun
 from activities.uploads import ImportUploadLimit
 from communities.permissions import Capability, communities_for, staff_required
-from communities.shortcuts import HtmxHttpRequest, render_coming_soon
+from communities.shortcuts import HtmxHttpRequest
 from members.models import Membership
-
-
-@require_GET
-@staff_required(Capability.MANAGE_COMMUNITIES)
-def actions(request: HtmxHttpRequest):
-    return render_coming_soon(
-        request,
-        nav="actions",
-        title=_("Actions"),
-        lead=_("What the background workers do for you, on time and exactly once."),
-        items=[
-            _("Scheduled broadcasts and announcements to one group or many."),
-            _("Welcome messages for newcomers and keyword auto-replies."),
-            _("A delivery log for every message sent."),
-        ],
-    )
 
 
 # The CSRF check reads the body, so it runs in _imports, once the upload limit is in place.

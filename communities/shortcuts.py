@@ -1,7 +1,6 @@
-"""Small rendering helpers shared by the apps' views."""
+"""What the apps' views share: the type of the request they see."""
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
 from communities.models import Staff
@@ -12,14 +11,3 @@ class HtmxHttpRequest(HttpRequest):
 
     htmx: HtmxDetails
     staff: Staff
-
-
-def render_coming_soon(
-    request: HttpRequest, *, nav: str, title: str, lead: str, items: list[str]
-) -> HttpResponse:
-    """A page that a later issue fills: it says plainly what will be there."""
-    return render(
-        request,
-        "pages/coming_soon.html",
-        {"nav": nav, "title": title, "lead": lead, "items": items},
-    )

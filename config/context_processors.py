@@ -23,7 +23,7 @@ NAVIGATION = (
     NavItem("members", _("Members"), "members:list", Capability.VIEW_COMMUNITIES),
     NavItem("calendar", _("Calendar"), "activities:calendar", Capability.VIEW_COMMUNITIES),
     NavItem("checklists", _("Checklists"), "checklists:mine", Capability.VIEW_COMMUNITIES),
-    NavItem("actions", _("Actions"), "activities:actions", Capability.MANAGE_COMMUNITIES),
+    NavItem("actions", _("Actions"), "automations:actions", Capability.VIEW_COMMUNITIES),
     NavItem("analytics", _("Analytics"), "analytics:home", Capability.VIEW_ANALYTICS),
     NavItem("imports", _("Imports"), "activities:imports", Capability.MANAGE_COMMUNITIES),
     NavItem("settings", _("Settings"), "settings", Capability.VIEW_COMMUNITIES),

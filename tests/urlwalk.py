@@ -18,7 +18,15 @@ from django.utils.http import urlsafe_base64_encode
 from activities.calendar import services as calendar_services
 from activities.calendar.models import CalendarEntry
 from activities.models import ImportRun
-from automations.models import Outlet
+from automations.models import (
+    ActionKind,
+    ActionStatus,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryState,
+    Outlet,
+    ScheduledAction,
+)
 from checklists.models import ChecklistRun, DueAnchor, Phase, SopTemplate
 from checklists.services.runs import run_start
 from checklists.services.templates import item_save, template_copy_builtin, template_use_set
@@ -112,6 +120,8 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
         "sop_item_id": lambda: sop_item_of(community).pk,
         "builtin_key": lambda: "daily",  # a built-in SOP (checklists/builtin.py)
         "outlet_id": lambda: outlet_of(community).pk,
+        "action_id": lambda: action_of(community).pk,
+        "delivery_id": lambda: delivery_of(community).pk,
     }
     kwargs = {}
     for kwarg in pattern.pattern.converters:
@@ -230,6 +240,40 @@ def outlet_of(community: Community) -> Outlet:
     return community.outlets.filter(url=WALK_OUTLET_URL).first() or Outlet.objects.create(
         community=community, name="企业微信群机器人", platform="wecom", url=WALK_OUTLET_URL
     )
+
+
+def action_of(community: Community) -> ScheduledAction:
+    """A sent announcement to the community whose one delivery's outcome is unknown (the
+    action page shows its answer, its attempt and both buttons)."""
+    action = ScheduledAction.objects.filter(
+        organization=community.organization, source_key=f"walk:{community.pk}"
+    ).first()
+    if action is None:
+        action = ScheduledAction.objects.create(
+            organization=community.organization,
+            kind=ActionKind.ANNOUNCEMENT,
+            title=f"{community.name} 读书分享会",
+            text="今晚八点读书分享会，欢迎参加",
+            due_at=timezone.now() - timedelta(hours=1),
+            status=ActionStatus.DISPATCHED,
+            dispatched_at=timezone.now() - timedelta(hours=1),
+            source_key=f"walk:{community.pk}",
+        )
+        action.communities.add(community)
+        delivery = Delivery.objects.create(
+            action=action,
+            community=community,
+            outlet=outlet_of(community),
+            state=DeliveryState.UNKNOWN,
+            attempts=1,
+            detail="超时",
+        )
+        DeliveryAttempt.objects.create(delivery=delivery, outcome="unknown", detail="超时")
+    return action
+
+
+def delivery_of(community: Community) -> Delivery:
+    return action_of(community).deliveries.get(community=community)
 
 
 def reset_uid_of(community: Community) -> str:

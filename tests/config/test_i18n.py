@@ -142,6 +142,10 @@ POST_ONLY = {
     "automations:outlet-disable",
     "automations:outlet-enable",
     "automations:outlet-delete",
+    "automations:action-cancel",
+    "automations:action-send-now",
+    "automations:delivery-mark-sent",
+    "automations:delivery-send-again",
 }
 # Downloads, not pages: the CSV header stays English so that files import anywhere.
 DOWNLOADS = {
