@@ -36,6 +36,15 @@ def sync_announcements_task() -> int:
     return announcements_sync_all()
 
 
+# Every 30 minutes (config/beat.py): communities quiet for more than 24 hours announced to
+# their moderators, and their topic prompt posted, once per silence.
+@shared_task(name="automations.nudge_silent", soft_time_limit=240, time_limit=300)
+def nudge_silent_task() -> int:
+    from automations.services.nudge import nudge_silent
+
+    return nudge_silent()
+
+
 # acks_late + reject_on_worker_lost: a worker killed mid-task hands the message back, and
 # the next run reads the row first (``sending`` on entry → unknown, never a second send).
 @shared_task(

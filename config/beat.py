@@ -89,6 +89,13 @@ def beat_schedule(heartbeat_seconds: float) -> dict:
             "schedule": crontab(minute=25),
             "options": {"expires": 3600},
         },
+        # Every 30 minutes: communities quiet for more than 24 hours announced to their
+        # moderators (and their topic prompt posted), once per silence.
+        "nudge-silent-communities": {
+            "task": "automations.nudge_silent",
+            "schedule": 1800.0,
+            "options": {"expires": 1800},
+        },
         # Every HEARTBEAT_INTERVAL_SECONDS (60 s by default): proves beat and a worker run.
         "health-heartbeat": {
             "task": "config.heartbeat",

@@ -29,7 +29,6 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -38,7 +37,8 @@ from django.utils.translation import gettext_noop
 from activities.hooks import LiveEvent
 from activities.models import ActivityEvent, ActivityKind
 from automations.models import CommunityAutomation, SpamHit
-from communities.models import Community, Role, Staff
+from automations.selectors.recipients import moderators_and_operators
+from communities.models import Community
 from communities.notifications import notify
 from members.models import Member, Membership
 from members.services import violation_record
@@ -128,18 +128,6 @@ def _flooding(community: Community, event: LiveEvent, options: CommunityAutomati
     return events.count() >= options.flood_messages
 
 
-def _recipients(community: Community) -> list[Staff]:
-    """The community's moderators and the organisation's operators (and owners)."""
-    return list(
-        Staff.objects.filter(organization_id=community.organization_id, deactivated_at__isnull=True)
-        .filter(
-            Q(role=Role.MODERATOR, communities=community) | Q(role__in=[Role.OPERATOR, Role.OWNER])
-        )
-        .select_related("user", "organization")
-        .distinct()
-    )
-
-
 def spam_check(*, community: Community, events: list[LiveEvent]) -> list[SpamHit]:
     """Judge ``events`` (live, committed) of ``community``; returns the hits made now."""
     checked = [event for event in events if event.kind in CHECKED_KINDS]
@@ -158,7 +146,7 @@ def spam_check(*, community: Community, events: list[LiveEvent]) -> list[SpamHit
         if not reasons:
             continue
         if recipients is None:
-            recipients = _recipients(community)
+            recipients = moderators_and_operators(community)
         hit = _record(community, event, reasons, rule, recipients)
         if hit is not None:
             hits.append(hit)
