@@ -21,6 +21,7 @@ from activities.models import ImportRun
 from automations.models import (
     ActionKind,
     ActionStatus,
+    Broadcast,
     Delivery,
     DeliveryAttempt,
     DeliveryState,
@@ -122,6 +123,7 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
         "outlet_id": lambda: outlet_of(community).pk,
         "action_id": lambda: action_of(community).pk,
         "delivery_id": lambda: delivery_of(community).pk,
+        "broadcast_id": lambda: broadcast_of(community).pk,
     }
     kwargs = {}
     for kwarg in pattern.pattern.converters:
@@ -240,6 +242,24 @@ def outlet_of(community: Community) -> Outlet:
     return community.outlets.filter(url=WALK_OUTLET_URL).first() or Outlet.objects.create(
         community=community, name="企业微信群机器人", platform="wecom", url=WALK_OUTLET_URL
     )
+
+
+def broadcast_of(community: Community) -> Broadcast:
+    """A daily broadcast to the community (its edit page shows the preview)."""
+    broadcast = Broadcast.objects.filter(
+        organization=community.organization, name=f"walk:{community.pk}"
+    ).first()
+    if broadcast is None:
+        broadcast = Broadcast.objects.create(
+            organization=community.organization,
+            name=f"walk:{community.pk}",
+            text="{community} 早安，今天是{date}",
+            start_date=date(2026, 1, 1),
+            at_time=time(8, 30),
+            rrule="FREQ=DAILY",
+        )
+        broadcast.communities.add(community)
+    return broadcast
 
 
 def action_of(community: Community) -> ScheduledAction:

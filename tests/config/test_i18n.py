@@ -146,6 +146,10 @@ POST_ONLY = {
     "automations:action-send-now",
     "automations:delivery-mark-sent",
     "automations:delivery-send-again",
+    "automations:broadcast-preview",
+    "automations:broadcast-pause",
+    "automations:broadcast-resume",
+    "automations:broadcast-delete",
 }
 # Downloads, not pages: the CSV header stays English so that files import anywhere.
 DOWNLOADS = {
