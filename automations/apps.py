@@ -11,6 +11,9 @@ class AutomationsConfig(AppConfig):
         from communities.permissions import URL_OBJECT_RESOLVERS
 
         URL_OBJECT_RESOLVERS.update(RESOLVERS)
+        from automations.rules.access import RESOLVERS as RULE_RESOLVERS
+
+        URL_OBJECT_RESOLVERS.update(RULE_RESOLVERS)
         from activities.calendar.hooks import register_after_entry_change
         from activities.hooks import register_after_live_events
         from automations import panels  # noqa: F401  (the community pages' outlets link)
@@ -19,6 +22,8 @@ class AutomationsConfig(AppConfig):
         register_after_entry_change("automations.announcements", _sync_announcements)
         # The spam guard reads live messages (the webhook's, never an import's).
         register_after_live_events("automations.spam_guard", _spam_guard)
+        # Welcome messages and keyword auto-replies: automation rules on live events.
+        register_after_live_events("automations.rules", _rules_on_live_events)
 
 
 def _sync_announcements(entry) -> None:
@@ -31,3 +36,9 @@ def _spam_guard(community, events) -> None:
     from automations.services.spam import spam_check
 
     spam_check(community=community, events=events)
+
+
+def _rules_on_live_events(community, events) -> None:
+    from automations.rules.engine import on_live_events
+
+    on_live_events(community, events)

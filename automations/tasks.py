@@ -61,3 +61,13 @@ def deliver_task(self, delivery_id: int) -> str | None:
     redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
     delivery = deliver(delivery_id=delivery_id, redelivered=redelivered)
     return delivery.state if delivery else None
+
+
+# Every minute (config/beat.py): enabled automation rules whose trigger is not live-only
+# (silence, inactivity, missed check-ins, overdue items, tier changes, violations) scanned
+# and fired, each thing once (a second run, or a second beat, fires nothing).
+@shared_task(name="automations.run_rules", soft_time_limit=50, time_limit=60)
+def run_rules_task() -> int:
+    from automations.rules.engine import run_rules
+
+    return run_rules()

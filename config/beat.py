@@ -96,6 +96,13 @@ def beat_schedule(heartbeat_seconds: float) -> dict:
             "schedule": 1800.0,
             "options": {"expires": 1800},
         },
+        # Every minute: enabled automation rules on silence, inactivity, missed check-ins,
+        # overdue items, tier changes and violations fired, each thing once.
+        "run-automation-rules": {
+            "task": "automations.run_rules",
+            "schedule": 60.0,
+            "options": {"expires": 60},
+        },
         # Every HEARTBEAT_INTERVAL_SECONDS (60 s by default): proves beat and a worker run.
         "health-heartbeat": {
             "task": "config.heartbeat",
