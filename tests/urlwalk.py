@@ -124,6 +124,7 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
         "action_id": lambda: action_of(community).pk,
         "delivery_id": lambda: delivery_of(community).pk,
         "broadcast_id": lambda: broadcast_of(community).pk,
+        "rule_id": lambda: rule_of(community).pk,
     }
     kwargs = {}
     for kwarg in pattern.pattern.converters:
@@ -247,12 +248,12 @@ def outlet_of(community: Community) -> Outlet:
 def broadcast_of(community: Community) -> Broadcast:
     """A daily broadcast to the community (its edit page shows the preview)."""
     broadcast = Broadcast.objects.filter(
-        organization=community.organization, name=f"walk:{community.pk}"
+        organization=community.organization, name=f"每日早安 {community.pk}"
     ).first()
     if broadcast is None:
         broadcast = Broadcast.objects.create(
             organization=community.organization,
-            name=f"walk:{community.pk}",
+            name=f"每日早安 {community.pk}",
             text="{community} 早安，今天是{date}",
             start_date=date(2026, 1, 1),
             at_time=time(8, 30),
@@ -260,6 +261,31 @@ def broadcast_of(community: Community) -> Broadcast:
         )
         broadcast.communities.add(community)
     return broadcast
+
+
+def rule_of(community: Community):
+    """A keyword auto-reply of the community's organisation that fired once there."""
+    from automations.models import AutomationRule, RuleFiring
+
+    rule = AutomationRule.objects.filter(
+        organization=community.organization, name=f"打卡规则 {community.pk}"
+    ).first()
+    if rule is None:
+        rule = AutomationRule.objects.create(
+            organization=community.organization,
+            name=f"打卡规则 {community.pk}",
+            trigger="keyword",
+            trigger_config={"keyword": "打卡规则", "regex": False, "cooldown_minutes": 10},
+            actions=[{"type": "send", "text": "每天 22:00 前打卡"}, {"type": "notify"}],
+        )
+        rule.communities.add(community)
+        RuleFiring.objects.create(
+            rule=rule,
+            community=community,
+            key="walk",
+            outcome=[{"type": "send", "ok": True, "text": "已排队"}],
+        )
+    return rule
 
 
 def action_of(community: Community) -> ScheduledAction:
