@@ -1,5 +1,6 @@
-"""What the automations app adds to lower apps' pages (registered from apps.py): the link
-to a community's outgoing messages (its outlets), for those who manage communities."""
+"""What the automations app adds to lower apps' pages (registered from apps.py): the links
+to a community's outgoing messages (its outlets) and to its automatic messages and spam
+guard, for those who manage communities."""
 
 from django.http import HttpRequest
 from django.urls import reverse
@@ -17,3 +18,19 @@ def outlets_url(request: HttpRequest, community: Community) -> str | None:
 
 
 register_link(Link(key="automations.outlets", label=_("Outgoing messages"), url=outlets_url))
+
+
+def community_settings_url(request: HttpRequest, community: Community) -> str | None:
+    if not has_capability(getattr(request, "staff", None), Capability.MANAGE_COMMUNITIES):
+        return None
+    return reverse("automations:community-settings", kwargs={"community_slug": community.slug})
+
+
+register_link(
+    Link(
+        key="automations.community_settings",
+        label=_("Automatic messages and spam guard"),
+        url=community_settings_url,
+        order=110,
+    )
+)

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from automations.urls_broadcasts import urlpatterns as broadcast_urls
+from automations.urls_community import urlpatterns as community_urls
 from automations.urls_rules import urlpatterns as rule_urls
 from automations.views import actions, outlets
 
@@ -29,5 +30,6 @@ urlpatterns = [
         name="delivery-send-again",
     ),
     *broadcast_urls,
+    *community_urls,
     *rule_urls,
 ]
