@@ -24,6 +24,7 @@ from automations.forms_rules import (
     form_initial,
 )
 from automations.models import AutomationRule, RuleFiring
+from automations.placeholders import PLACEHOLDERS
 from automations.rules.dry_run import dry_run
 from automations.rules.presets import PRESET_LABELS, preset
 from automations.rules.spec import LIVE_TRIGGERS, RuleSpec
@@ -95,6 +96,7 @@ def _form_page(request, form, actions, *, rule=None, action_errors=(), result=No
             "tags": _tags(request),
             "result": result,
             "live_trigger": form.trigger in LIVE_TRIGGERS,
+            "placeholders": [("{" + name + "}", meaning) for name, meaning in PLACEHOLDERS.items()],
         },
         status=status,
     )

@@ -150,6 +150,8 @@ POST_ONLY = {
     "automations:broadcast-pause",
     "automations:broadcast-resume",
     "automations:broadcast-delete",
+    "automations:rule-toggle",
+    "automations:rule-delete",
 }
 # Downloads, not pages: the CSV header stays English so that files import anywhere.
 DOWNLOADS = {
