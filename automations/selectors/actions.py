@@ -21,7 +21,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import (
+    Case,
     Count,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -29,6 +31,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -150,11 +153,25 @@ def _filtered(staff: Staff, filters: ActionFilters) -> QuerySet[ScheduledAction]
 
 
 def action_list(*, staff: Staff, filters: ActionFilters) -> QuerySet[ScheduledAction]:
-    """The tab's actions, newest due first (upcoming: soonest first), each with
+    """The tab's actions, newest due first (upcoming: soonest first; all: what happened,
+    then what is coming), each with
     ``n_<state>`` counts, ``n_in_flight``, ``n_problems``, ``n_communities`` and its
     visible communities prefetched (``shown_communities``), ready to paginate."""
     queryset = _with_counts(_filtered(staff, filters), staff).filter(_tab_filters()[filters.tab])
-    ordering = ("due_at", "pk") if filters.tab == "upcoming" else ("-due_at", "-pk")
+    if filters.tab == "upcoming":
+        ordering = (F("due_at").asc(), F("pk").asc())
+    elif filters.tab == "all":
+        # What happened first, newest first; then what is coming, soonest first (a month of
+        # planned announcements would otherwise fill the first pages).
+        upcoming = Q(status=ActionStatus.SCHEDULED)
+        ordering = (
+            Case(When(upcoming, then=Value(1)), default=Value(0)).asc(),
+            Case(When(upcoming, then=F("due_at"))).asc(nulls_first=True),
+            F("due_at").desc(),
+            F("pk").desc(),
+        )
+    else:
+        ordering = (F("due_at").desc(), F("pk").desc())
     return queryset.order_by(*ordering).prefetch_related(
         Prefetch(
             "communities",

@@ -521,3 +521,22 @@ def test_the_action_page_costs_the_same_queries_for_3_or_30_deliveries(
     with django_assert_num_queries(ACTION_QUERIES):
         response = client.get(action_url(action))
     assert response.content.decode().count('data-testid="delivery"') == count
+
+
+def test_all_shows_what_happened_newest_first_then_what_is_coming(
+    client_for, operator_a, org_a, two
+):
+    now = timezone.now()
+    for title, hours, status in [
+        ("old", -48, ActionStatus.DISPATCHED),
+        ("recent", -1, ActionStatus.DISPATCHED),
+        ("missed", -5, ActionStatus.MISSED),
+        ("far", 240, ActionStatus.SCHEDULED),
+        ("soon", 2, ActionStatus.SCHEDULED),
+    ]:
+        make_action(org_a, two, status=status, title=title, due=now + timedelta(hours=hours))
+    html = client_for(operator_a).get(LIST).content.decode()
+    positions = [html.index(f">{t}<") for t in ("recent", "missed", "old", "soon", "far")]
+    assert positions == sorted(positions)
+    html = client_for(operator_a).get(LIST, {"tab": "upcoming"}).content.decode()
+    assert html.index(">soon<") < html.index(">far<")
