@@ -217,7 +217,9 @@ def test_row_triggers_fire_for_rows_since_the_rule_was_switched_on(
     assert keys == {f"violation:{new.pk}", f"tier:{alice.tier_changes.get().pk}"}
     assert f"violation:{old.pk}" not in keys
     assert Notification.objects.filter(staff=owner_a).count() == 0  # operators and assigned
-    assert PointsEntry.objects.get(membership=alice).reason == f"Automation rule “{tier_rule.name}”"
+    assert (
+        PointsEntry.objects.get(membership=alice).reason == f"自动化规则“{tier_rule.name}”"
+    )  # the organisation's language
     run_rules()
     assert RuleFiring.objects.count() == 2
     assert RuleFiring.objects.get(rule=rule).member == alice.member
