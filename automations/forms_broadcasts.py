@@ -44,7 +44,7 @@ class BroadcastForm(forms.Form):
         help_text=_("Each is sent the text at the local time in its own time zone."),
     )
     start_date = BoundedDateField(
-        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     at_time = forms.TimeField(
         label=_("Local time"),
