@@ -35,6 +35,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from automations.models import (
     ActionStatus,
@@ -54,6 +55,14 @@ IN_FLIGHT_STATES = (DeliveryState.PENDING, DeliveryState.SENDING)
 PROBLEM_STATES = (DeliveryState.FAILED, DeliveryState.REJECTED, DeliveryState.UNKNOWN)
 # The annotation of each state's count: ``n_sent``, ``n_unknown`` …
 COUNT_NAMES = {state.value: f"n_{state.value}" for state in DeliveryState}
+
+# An action's status in the pages' words (the model's "Missed" is a check-in's elsewhere).
+STATUS_LABELS = {
+    ActionStatus.SCHEDULED: pgettext_lazy("action status", "Upcoming"),
+    ActionStatus.DISPATCHED: pgettext_lazy("action status", "Dispatched"),
+    ActionStatus.MISSED: pgettext_lazy("action status", "Missed"),
+    ActionStatus.CANCELLED: pgettext_lazy("action status", "Cancelled"),
+}
 
 TABS = ("all", "upcoming", "sending", "sent", "failed", "unknown", "missed", "cancelled")
 
@@ -216,6 +225,10 @@ class ActionRow:
     summary: list[tuple[str, str, int]]  # (delivery state, its label, count)
     communities: list[Community]  # the visible ones, by name
 
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.action.status]
+
 
 def zone_of(communities: list[Community], *, organization: Organization) -> str:
     """An action to one community is shown in that community's time; others in the
@@ -242,6 +255,10 @@ class ActionPage:
     zone: str
     deliveries: list[Delivery] = field(default_factory=list)
     occurrence_key: str = ""  # the calendar occurrence an announcement is about
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.action.status]
 
     @property
     def in_flight(self) -> bool:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from automations.forms_actions import ActionFilterForm
-from automations.models import Delivery, ScheduledAction
+from automations.models import ActionStatus, Delivery, ScheduledAction
 from automations.selectors import actions as selectors
 from automations.services import actions as action_services
 from automations.services import deliver as deliver_services
@@ -37,15 +37,16 @@ ACTION_TEMPLATE = "automations/action.html"
 
 
 def _tabs(counts: dict[str, int]) -> list[dict]:
+    status = selectors.STATUS_LABELS
     labels = {
         "all": _("All"),
-        "upcoming": _("Upcoming"),
+        "upcoming": status[ActionStatus.SCHEDULED],
         "sending": _("Sending"),
         "sent": _("Sent"),
         "failed": _("Failed"),
         "unknown": _("Unknown"),
-        "missed": _("Missed"),
-        "cancelled": _("Cancelled"),
+        "missed": status[ActionStatus.MISSED],
+        "cancelled": status[ActionStatus.CANCELLED],
     }
     return [{"key": key, "label": labels[key], "count": counts[key]} for key in selectors.TABS]
 
