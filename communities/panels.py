@@ -150,6 +150,14 @@ def links_for(request: HttpRequest, community: Community) -> list[RenderedLink]:
     return rendered
 
 
+def link_for(request: HttpRequest, community: Community, key: str) -> RenderedLink | None:
+    """One registered link (say ``activities.imports``), or None when no app registered
+    it or the viewer may not use it."""
+    link = _LINKS.get(key)
+    url = link.url(request, community) if link is not None else None
+    return RenderedLink(key=link.key, label=str(link.label), url=url) if url else None
+
+
 # --- Member counts ---------------------------------------------------------------------------
 
 # Set by the members app: community ids → members present in each (active or lurking).

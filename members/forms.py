@@ -17,7 +17,7 @@ from members.models import (
     TagKind,
     Tier,
 )
-from members.selectors import MemberFilters
+from members.selectors import EVERYONE, MemberFilters
 
 PAGE_SIZE = 50
 
@@ -60,7 +60,13 @@ class MemberFilterForm(forms.Form):
             *[(c.slug, c.name) for c in communities],
         ]
         self.fields["role"].choices = everything + list(MemberRole.choices)
-        self.fields["status"].choices = everything + list(MembershipStatus.choices)
+        # The default is "members of a community" as every page counts them (active and
+        # lurking: members.models.PRESENT_STATUSES); everyone else is one choice away.
+        self.fields["status"].choices = [
+            ("", _("Current members (active, lurking)")),
+            (EVERYONE, _("Everyone (also applicants, left, removed)")),
+            *MembershipStatus.choices,
+        ]
         self.fields["tag"].choices = everything + [
             (t.pk, f"{t.get_kind_display()}: {t.name}") for t in tags
         ]
@@ -72,6 +78,11 @@ class MemberFilterForm(forms.Form):
         self.tiers, self.squads = tiers, squads
         self.fields["tier"].choices = everything + [(t.pk, t.name) for t in tiers]
         self.fields["squad"].choices = everything + [(s.pk, s.name) for s in squads]
+
+    @property
+    def current_members(self) -> bool:
+        """Whether the list shows the community's members (the default population)."""
+        return not (self.cleaned_data.get("status") if self.is_valid() else "")
 
     def filters(self) -> MemberFilters:
         data = self.cleaned_data if self.is_valid() else {}

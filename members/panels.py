@@ -13,6 +13,7 @@ from communities.models import Community
 from communities.panels import (
     Panel,
     SetupStep,
+    link_for,
     register_member_count_provider,
     register_panel,
     register_setup_step,
@@ -49,11 +50,15 @@ def recent_violations(*, community: Community, limit: int = RECENT_VIOLATIONS) -
 
 def pyramid_panel(request: HttpRequest, community: Community) -> dict:
     levels = tier_pyramid(community=community)
+    total = sum(level.members for level in levels)
     return {
         "community": community,
         "levels": levels,
-        "total": sum(level.members for level in levels),
-        "chart": pyramid_figure(levels=levels) if levels else None,
+        "total": total,
+        "chart": pyramid_figure(levels=levels) if levels and total else None,
+        # A new community's empty pyramid says where its members come from.
+        "import_link": None if total else link_for(request, community, "activities.imports"),
+        "can_add": not total and has_capability(request.staff, Capability.MANAGE_COMMUNITIES),
     }
 
 

@@ -32,6 +32,12 @@ SORTS = {
 }
 
 
+# The members list's status filter: "" (the default) lists the community's members —
+# active and lurking, the one definition every page, chart, export and API figure uses —
+# and this value lists everyone who has a membership, applicants and leavers included.
+EVERYONE = "all"
+
+
 @dataclass
 class MemberFilters:
     community: Community | None = None
@@ -58,7 +64,9 @@ def membership_list(*, staff: Staff, filters: MemberFilters) -> QuerySet[Members
         queryset = queryset.filter(tier_id=filters.tier_id)
     if filters.role:
         queryset = queryset.filter(roles__role=filters.role)
-    if filters.status:
+    if not filters.status:  # members of the community, as every page counts them
+        queryset = queryset.filter(status__in=PRESENT_STATUSES)
+    elif filters.status != EVERYONE:
         queryset = queryset.filter(status=filters.status)
     if filters.tag_id:
         queryset = queryset.filter(member__tags__id=filters.tag_id)

@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from communities.models import Community, Organization, Penalty, Rule, RuleKind
+from members import hooks
 from members.models import (
     Application,
     ApplicationQuestion,
@@ -319,7 +320,10 @@ def membership_create(
     joined_on: date | None = None,
     status: str = MembershipStatus.ACTIVE,
     roles: Iterable[str] = (),
+    announce: bool = True,
 ) -> Membership:
+    """Open a membership. ``announce=False``: the caller (a roster import of many) calls
+    ``hooks.membership_changed`` once itself."""
     # Every community has its ladder from creation (community_create's setup steps).
     bottom = community.tiers.order_by("rank").first()
     membership = Membership(
@@ -332,6 +336,8 @@ def membership_create(
     membership.full_clean()
     membership.save()
     roles_assign(membership=membership, roles=roles)
+    if announce:
+        hooks.membership_changed(community_id=community.pk, since=membership.joined_on)
     return membership
 
 
@@ -349,13 +355,18 @@ def roles_assign(*, membership: Membership, roles: Iterable[str]) -> None:
 
 
 def membership_set_status(*, membership: Membership, status: str, on: date | None = None) -> None:
+    today = membership.community.local_today()
+    # The counts change from the day it takes effect (a reopened membership: from the
+    # day it had been left).
+    since = min(d for d in (membership.left_on, on, today) if d is not None)
     membership.status = status
     fields = ["status"]
     if status in (MembershipStatus.LEFT, MembershipStatus.REMOVED):
-        membership.left_on = on or membership.community.local_today()
+        membership.left_on = on or today
         fields.append("left_on")
     membership.full_clean()
     membership.save(update_fields=fields)
+    hooks.membership_changed(community_id=membership.community_id, since=since)
 
 
 def squad_create(*, community: Community, name: str, leader: Member | None = None) -> Squad:
@@ -543,6 +554,8 @@ def application_approve(*, application: Application, by) -> Membership:
     if membership is None:
         membership = membership_create(community=community, member=member)
     elif membership.status not in (MembershipStatus.ACTIVE, MembershipStatus.LURKER):
+        if membership.left_on:  # counted again from the day they had left
+            hooks.membership_changed(community_id=community.pk, since=membership.left_on)
         membership.left_on = None
         membership.save(update_fields=["left_on"])
         membership_set_status(membership=membership, status=MembershipStatus.ACTIVE)

@@ -65,7 +65,7 @@ from django.utils.translation import gettext as _
 
 from communities.models import Community, Platform
 from communities.validators import validate_date_in_range
-from members import services
+from members import hooks, services
 from members.models import (
     Member,
     MemberRole,
@@ -692,6 +692,7 @@ def _write(community: Community, rows: list[_Row], by, result: ImportResult) -> 
                 joined_on=row.joined_on,
                 status=row.status,
                 roles=row.roles,
+                announce=False,  # once for the whole roster, below
             )
             if row.points:
                 services.points_add(membership=membership, delta=row.points, reason=reason, by=by)
@@ -707,6 +708,10 @@ def _write(community: Community, rows: list[_Row], by, result: ImportResult) -> 
             by_tag[tag].append(membership)
     if result.errors:
         return
+    joined = [row.joined_on for row in rows if row.joined_on]
+    hooks.membership_changed(
+        community_id=community.pk, since=min(joined, default=community.local_today())
+    )
     try:
         for tier, memberships in by_tier.items():
             services.memberships_set_tier(memberships=memberships, tier=tier, by=by, reason=reason)

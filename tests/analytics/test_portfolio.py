@@ -78,7 +78,7 @@ def test_page_shows_chart_and_table(org_a, client_for, manager_a):
     assert rows["reading"][3] == "66.7%"
     # Nothing measured: a dash in every column (action power too: no calls, never 0).
     assert rows["empty"][3:] == ["—"] * 7
-    assert '<details class="table-view">' in html
+    assert '<details class="table-view" open>' in html  # the links to each community show
 
 
 def test_programme_filter_plain_and_htmx(org_a, client_for, manager_a):
