@@ -1,11 +1,14 @@
 """What the automations app adds to lower apps' pages (registered from apps.py): the links
 to a community's outgoing messages (its outlets) and to its automatic messages and spam
-guard, for those who manage communities."""
+guard, for those who manage communities; and "Send to the group" on checklist items with a
+message (``checklists.item_actions``)."""
 
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from automations.selectors.checklist_messages import checklist_send_contexts
+from checklists.item_actions import ItemAction, register_item_action
 from communities.models import Community
 from communities.panels import Link, register_link
 from communities.permissions import Capability, has_capability
@@ -32,5 +35,15 @@ register_link(
         label=_("Automatic messages and spam guard"),
         url=community_settings_url,
         order=110,
+    )
+)
+
+
+# "Send to the group" beside a checklist item's message (My checklists, the run page).
+register_item_action(
+    ItemAction(
+        key="automations.checklist_send",
+        template="automations/checklist_send.html",
+        context=checklist_send_contexts,
     )
 )

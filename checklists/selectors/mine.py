@@ -38,6 +38,8 @@ class ItemRow:
     done_local: datetime | None = None
     errors: list[str] = field(default_factory=list)
     entered: str | None = None  # what was posted with an error, shown back in the field
+    # What higher apps add to an item with a message (checklists.item_actions).
+    actions: list = field(default_factory=list)
 
     @property
     def field_value(self) -> str:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from activities.calendar import recurrence
+from checklists import item_actions
 from checklists.forms import TickForm, UntickForm
 from checklists.models import ChecklistRun, RunItem
 from checklists.selectors.mine import OVERDUE_DAYS, RunCard, my_runs, run_card
@@ -51,6 +52,7 @@ def mine(request: HtmxHttpRequest):
     if not has_capability(request.staff, Capability.WORK_CHECKLISTS):
         return redirect(_team_url())  # managers follow the work, they do not do it
     runs = my_runs(staff=request.staff, now=timezone.now())
+    item_actions.attach(request, [*runs.today, *runs.overdue])
     return render(request, TEMPLATE, _mine_context(request, runs))
 
 
@@ -83,6 +85,7 @@ def _run_context(request: HtmxHttpRequest, card: RunCard) -> dict:
 @staff_required(Capability.VIEW_COMMUNITIES)
 def run(request: HtmxHttpRequest, run: ChecklistRun):
     card = run_card(staff=request.staff, run_id=run.pk, now=timezone.now(), with_ticks=True)
+    item_actions.attach(request, [card])
     return render(request, RUN_TEMPLATE, _run_context(request, card))
 
 
@@ -95,6 +98,7 @@ def _answer(
     now = timezone.now()
     if request.htmx:
         card = run_card(staff=request.staff, run_id=item.run_id, now=now)
+        item_actions.attach(request, [card])
         row = card.row(item.pk)
         row.errors, row.entered = errors, entered if errors else None
         context = {"card": card, "row": row, "page": page, "oob": True}
@@ -105,12 +109,14 @@ def _answer(
         return redirect(f"{reverse('checklists:mine')}#item-{item.pk}")
     if page == "mine":
         runs = my_runs(staff=request.staff, now=now)
+        item_actions.attach(request, [*runs.today, *runs.overdue])
         for card in [*runs.today, *runs.overdue]:
             row = card.row(item.pk)
             if row is not None:
                 row.errors, row.entered = errors, entered
                 return render(request, TEMPLATE, _mine_context(request, runs), status=400)
     card = run_card(staff=request.staff, run_id=item.run_id, now=now, with_ticks=True)
+    item_actions.attach(request, [card])
     row = card.row(item.pk)
     row.errors, row.entered = errors, entered
     return render(request, RUN_TEMPLATE, _run_context(request, card), status=400)

@@ -345,8 +345,9 @@ def test_my_checklists_costs_a_constant_number_of_queries(
     client = client_for(moderator)
     client.get(reverse("checklists:mine"))  # the session
     # Session, user, staff; runs, their items; the calendar's entries, their communities
-    # and exception rows (for {next_topic}); the day's joins (for {newcomers}).
-    with django_assert_num_queries(9):
+    # and exception rows (for {next_topic}); the day's joins (for {newcomers}); the
+    # communities' enabled outlets (automations' "Send to the group", item_actions).
+    with django_assert_num_queries(10):
         response = client.get(reverse("checklists:mine"))
     html = response.content.decode()
     assert html.count('data-testid="sop-run"') == 2 * count
