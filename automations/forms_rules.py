@@ -9,6 +9,7 @@ import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from automations.models import AutomationRule, RuleTrigger
 from communities.models import Community, Organization
@@ -31,7 +32,9 @@ class TierChoice(forms.ModelMultipleChoiceField):
 
 class RuleForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
-    trigger = forms.ChoiceField(label=_("When"), choices=RuleTrigger.choices)
+    trigger = forms.ChoiceField(
+        label=pgettext_lazy("rule trigger", "When"), choices=RuleTrigger.choices
+    )
     keyword = forms.CharField(
         label=_("Keyword or regular expression"),
         max_length=300,
@@ -63,14 +66,14 @@ class RuleForm(forms.Form):
         label=_("Only members of these tiers"),
         queryset=Tier.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
     )
     tier_at_least = forms.BooleanField(label=_("… or of a higher tier"), required=False)
     tags = forms.ModelMultipleChoiceField(
         label=_("Only members with any of these tags"),
         queryset=Tag.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
         help_text=_(
             "The analytics drill-down's “tag these members” puts a retention cell or a "
             "lifecycle bar's members under a tag: choose it here to re-engage them."

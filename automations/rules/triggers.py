@@ -17,8 +17,11 @@ once per key however often it is scanned:
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q
+from django.utils import formats
+from django.utils.translation import gettext as _
 
 from activities.calendar import challenges as challenge_time
 from activities.calendar.models import Challenge, CheckIn
@@ -34,6 +37,12 @@ from members.models import PRESENT_STATUSES, Member, Membership, TierChange, Vio
 SILENCE = timedelta(hours=24)
 # No trigger yields more than this many candidates in one call.
 LIMIT = 1000
+
+
+def _local_date(at: datetime, community: Community) -> str:
+    return formats.date_format(
+        at.astimezone(ZoneInfo(community.time_zone)), "SHORT_DATETIME_FORMAT"
+    )
 
 
 def keyword_key(spec: RuleSpec, community_id: int, event_id: int, at: datetime) -> str:
@@ -160,7 +169,8 @@ def _silence(spec, start, end, communities) -> list[Candidate]:
                         f"silence:{community.pk}:{event_id}",
                         community,
                         None,
-                        silent_at,
+                        max(start, silent_at) if ongoing else silent_at,
+                        _("quiet since %(date)s") % {"date": _local_date(at, community)},
                         extra={"last_activity": at},
                     )
                 )
@@ -179,12 +189,15 @@ def _inactive(spec, start, end, communities) -> list[Candidate]:
         .select_related("member")
         .order_by("last_active_at", "pk")[:LIMIT]
     )
+    # A spell that began before ``start`` is still on: it would fire at ``start``.
     return [
         Candidate(
             f"inactive:{m.pk}:{m.last_active_at:%Y%m%dT%H%M%S}",
             communities[m.community_id],
             m.member,
-            m.last_active_at + timedelta(days=days),
+            max(start, m.last_active_at + timedelta(days=days)),
+            _("last active %(date)s")
+            % {"date": _local_date(m.last_active_at, communities[m.community_id])},
             extra={"last_activity": m.last_active_at},
         )
         for m in rows
