@@ -26,7 +26,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from activities.calendar.recurrence import Slot
 from analytics import figures_community as figures
-from analytics.forms import DrilldownForm, RangeForm, TagMembersForm
+from analytics.forms import DEFAULT_RANGE_DAYS, DrilldownForm, RangeForm, TagMembersForm
 from analytics.metrics import (
     ACTION_WINDOW_DAYS,
     LIFECYCLE_GROUPS,
@@ -34,6 +34,7 @@ from analytics.metrics import (
     ActionReport,
     CallToAction,
     Indicators,
+    Retention,
     action_report,
     activity_series,
     health,
@@ -44,7 +45,7 @@ from analytics.metrics import (
     retention,
     sop_completion,
 )
-from analytics.models import MemberDay
+from analytics.models import CommunityDay, MemberDay
 from communities.models import Community
 from communities.permissions import Capability, has_capability, staff_required
 from communities.shortcuts import HtmxHttpRequest
@@ -268,6 +269,9 @@ def _page_context(request: HtmxHttpRequest, community: Community, form: RangeFor
     stage = health(communities=[community], today=end)[community.pk]
     points = activity_series(communities=[community], start=start, end=end, interval=interval)
     cohorts = retention(communities=[community], end=end)
+    # No cohort rows for the weeks before anybody joined (they count nobody).
+    first = next((i for i, cohort in enumerate(cohorts.cohorts) if cohort.size), 0)
+    cohorts = Retention(cohorts=cohorts.cohorts[first:], curve=cohorts.curve)
     weeks = lifecycle(communities=[community], start=start, end=end)
     tiers = pyramid_series(community=community, start=start, end=end)
     report = action_report(community=community, start=start, end=end, members=now.members)
@@ -319,8 +323,25 @@ def _page_context(request: HtmxHttpRequest, community: Community, form: RangeFor
 @vary_on_headers("HX-Request")
 @staff_required(Capability.VIEW_ANALYTICS)
 def community_analytics(request: HtmxHttpRequest, community: Community):
-    form = RangeForm(request.GET, today=community.local_today())
+    today = community.local_today()
+    data, quiet_since = request.GET, None
+    if not (request.GET.get("from") or request.GET.get("to")):
+        # An imported history that ended long ago: open on the range ending at its last
+        # activity, and say so, rather than on 90 empty days.
+        last = (
+            CommunityDay.objects.filter(community=community, events__gt=0)
+            .order_by("-day")
+            .values_list("day", flat=True)
+            .first()
+        )
+        if last is not None and last < today - timedelta(days=DEFAULT_RANGE_DAYS - 1):
+            data, quiet_since = {**request.GET.dict(), "to": last.isoformat()}, last
+    form = RangeForm(data, today=today)
     context = _page_context(request, community, form)
+    if quiet_since is not None:
+        context["quiet_since"] = quiet_since
+        context["current_range_query"] = urlencode({"to": today.isoformat()})
+        context["default_range_days"] = DEFAULT_RANGE_DAYS
     # A bad range is a 400 page; to htmx it answers 200, since htmx swaps no error response
     # and the form must show what is wrong.
     status = 200 if form.is_valid() or request.htmx else 400

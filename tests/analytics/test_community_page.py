@@ -149,6 +149,44 @@ def test_range_defaults_to_the_last_90_days_by_week(client_for, manager_a, scena
     assert f'value="{(today - timedelta(days=89)).isoformat()}"' in html
 
 
+def test_an_old_history_opens_on_the_range_that_ends_at_its_last_activity(
+    client_for, manager_a, community_a
+):
+    today = community_a.local_today()
+    last = today - timedelta(days=200)
+    ingest(community_a, {"ann": ("Ann", [last - timedelta(days=d) for d in (0, 7, 14, 30)])})
+    client = client_for(manager_a)
+    response = client.get(page_url(community_a))
+    assert response.context["end"] == last
+    assert response.context["start"] == last - timedelta(days=89)
+    assert sum(e for _l, e, _a in response.context["activity_rows"]) == 4
+    html = response.content.decode()
+    assert f"No activity since {last.isoformat()}; showing the 90 days before it." in html
+    assert f'href="?to={today.isoformat()}"' in html
+    # The link back (or any chosen range) shows that range, without the note.
+    back = client.get(page_url(community_a, to=today.isoformat()))
+    assert back.context["end"] == today
+    assert 'data-testid="quiet-since"' not in back.content.decode()
+
+
+def test_recent_activity_keeps_the_default_range(client_for, manager_a, community_a):
+    today = community_a.local_today()
+    ingest(community_a, {"ann": ("Ann", [today - timedelta(days=80)])})
+    response = client_for(manager_a).get(page_url(community_a))
+    assert response.context["end"] == today
+    assert 'data-testid="quiet-since"' not in response.content.decode()
+
+
+def test_cohort_rows_start_with_the_first_members_week(client_for, manager_a, community_a):
+    today = community_a.local_today()
+    first = weeks_ago(community_a, 3) + timedelta(days=1)
+    ingest(community_a, {"ann": ("Ann", [first]), "bob": ("Bob", [first + timedelta(weeks=1)])})
+    rows = client_for(manager_a).get(page_url(community_a)).context["retention_rows"]
+    assert rows[0]["week"] == monday(first).isoformat()
+    assert rows[0]["size"] == 1
+    assert rows[-1]["week"] == monday(today).isoformat()
+
+
 def test_htmx_request_returns_only_the_partial(client_for, manager_a, scenario):
     community, _weeks = scenario
     response = client_for(manager_a).get(page_url(community), headers={"HX-Request": "true"})
@@ -475,7 +513,8 @@ def test_csv_links_only_for_staff_who_may_export(client_for, manager_a, operator
 # the stage (days, pulse), 1 each for activity, retention, lifecycle and the pyramid; + 2
 # for action power (closed occurrences' invited, challenges with their check-ins:
 # metrics.action_report, members from the indicators); + 1 for SOP completion (the
-# checklist items of the 30 days, one grouped query: metrics.sop_completion).
+# checklist items of the 30 days, one grouped query: metrics.sop_completion). Without a
+# range in the query string, one more: the last active day (an old history opens on it).
 PAGE_QUERIES = 17
 # Session, user, staff, community, then one query for the members behind the bar.
 DRILLDOWN_QUERIES = 5
