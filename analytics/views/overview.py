@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from analytics import selectors
+from analytics.alert_links import alert_links
 from analytics.figures import sparkline_points, stage_figure
 from analytics.forms import OverviewFilterForm
 from analytics.metrics import SOP_ALERT_DAYS, SOP_ALERT_PHASE, STAGES
@@ -110,7 +111,14 @@ def _sop_alert_row(row: selectors.OverviewRow, team: str) -> dict:
     }
 
 
-def _alert_groups(alerts: selectors.Alerts) -> list[dict]:
+def _alert_row(request: HtmxHttpRequest, kind: str, row: selectors.OverviewRow, team: str):
+    """An alert's row, with what the apps above offer to answer it (``alert_links``)."""
+    values = _sop_alert_row(row, team) if kind == "sop" else _table_row(row)
+    values["answers"] = alert_links(request, kind, row.community)
+    return values
+
+
+def _alert_groups(request: HtmxHttpRequest, alerts: selectors.Alerts) -> list[dict]:
     """The non-empty alert lists, most urgent first, each with its heading."""
     groups = [
         (
@@ -137,9 +145,7 @@ def _alert_groups(alerts: selectors.Alerts) -> list[dict]:
         {
             "kind": kind,
             "title": title,
-            "rows": [
-                _sop_alert_row(row, team) if kind == "sop" else _table_row(row) for row in rows
-            ],
+            "rows": [_alert_row(request, kind, row, team) for row in rows],
         }
         for kind, title, rows in groups
         if rows
@@ -188,7 +194,7 @@ def overview(request: HtmxHttpRequest):
         {
             "overview": overview,
             "alerts": overview.alerts,
-            "alert_groups": _alert_groups(overview.alerts),
+            "alert_groups": _alert_groups(request, overview.alerts),
             "activation_members": settings.ANALYTICS_ACTIVATION_MIN_MEMBERS,
             "stages": stages,
             "chart": stage_figure(
