@@ -13,7 +13,9 @@ failed once its retries were used up (500, 502, 503 …) and one whose answer ne
 (unknown). One
 action missed while the machine was off (with "send now"), and two upcoming ones.
 
-Idempotent: nothing is written to an organisation that has a demo outlet already."""
+Idempotent: a second run writes nothing (the missed action's ``source_key`` marks the
+history); a group that has an outlet already keeps it and sends through it. Run it before
+the rules' demo, whose messages go out through these outlets."""
 
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ DAY_BEFORE = time(20, 0)
 # Per community, at most this many of the week's announcements (a daily column would flood).
 ANNOUNCEMENTS_PER_COMMUNITY = 3
 TIMEOUT_DETAIL = "no answer before the timeout"
+MARKER = "demo:history:missed"
 
 # Outlets: (name, platform, url, token, chat_id, secret) by the community's platform.
 OUTLETS = {
@@ -239,13 +242,19 @@ def seed(organization: Organization, staff_user) -> dict:
     communities = list(
         Community.objects.filter(organization=organization, archived=False).order_by("pk")
     )
-    if Outlet.objects.filter(community__in=communities).exists():
+    if ScheduledAction.objects.filter(organization=organization, source_key=MARKER).exists():
         return {"outlets": 0, "actions": 0, "deliveries": 0, "attempts": 0}
     outlets: dict[int, Outlet] = {}
+    made = 0
     for community in communities:
         fields = _outlet_fields(community)
         if fields is None:
             continue  # an offline group: nothing to post to
+        existing = community.outlets.filter(disabled_at__isnull=True).order_by("pk").first()
+        if existing is not None:  # one added by hand, or by another demo part
+            outlets[community.pk] = existing
+            continue
+        made += 1
         outlet = Outlet(
             community=community,
             created_by=staff_user,
@@ -335,7 +344,7 @@ def seed(organization: Organization, staff_user) -> dict:
 
     if reachable:
         _missed_and_upcoming(writer, reachable, today, staff_user)
-    return {"outlets": len(outlets), **writer.counts}
+    return {"outlets": made, **writer.counts}
 
 
 def _missed_and_upcoming(writer: _Writer, reachable, today: date, staff_user) -> None:
@@ -351,6 +360,7 @@ def _missed_and_upcoming(writer: _Writer, reachable, today: date, staff_user) ->
         communities=chinese[:2],
         status=ActionStatus.MISSED,
         created_by=staff_user,
+        source_key=MARKER,  # also what tells a second run that the history is there
     )
     tomorrow = today + timedelta(days=1)
     writer.action(

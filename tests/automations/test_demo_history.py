@@ -110,3 +110,16 @@ def test_the_actions_pages_show_the_demo(demo, client_for, operator_a):
     missed = ScheduledAction.objects.get(status=ActionStatus.MISSED)
     page = client.get(reverse("automations:action", kwargs={"action_id": missed.pk}))
     assert 'data-testid="send-now"' in page.content.decode()
+
+
+def test_a_group_with_an_outlet_keeps_it(org_a, owner_a):
+    community = CommunityFactory(organization=org_a, name="读书会", platform=Platform.WECHAT)
+    mine = Outlet.objects.create(
+        community=community,
+        name="我的机器人",
+        platform="wecom",
+        url="https://qyapi.weixin.qq.com/x",
+    )
+    assert history.seed(org_a, owner_a.user)["outlets"] == 0
+    assert list(Outlet.objects.all()) == [mine]
+    assert set(Delivery.objects.values_list("outlet", flat=True)) == {mine.pk}
