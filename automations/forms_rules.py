@@ -9,7 +9,6 @@ import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from automations.models import AutomationRule, RuleTrigger
 from communities.models import Community, Organization
@@ -32,9 +31,7 @@ class TierChoice(forms.ModelMultipleChoiceField):
 
 class RuleForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
-    trigger = forms.ChoiceField(
-        label=pgettext_lazy("rule trigger", "When"), choices=RuleTrigger.choices
-    )
+    trigger = forms.ChoiceField(label=_("It fires when"), choices=RuleTrigger.choices)
     keyword = forms.CharField(
         label=_("Keyword or regular expression"),
         max_length=300,

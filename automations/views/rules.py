@@ -158,6 +158,7 @@ def _submit(request, form, *, rule=None) -> HttpResponse:
                 "result": result,
                 "form": form,
                 "action_errors": action_errors,
+                "show_errors": True,
                 "live_trigger": form.trigger in LIVE_TRIGGERS,
             },
         )
