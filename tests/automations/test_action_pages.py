@@ -14,6 +14,8 @@ from activities.calendar import services as calendar_services
 from automations.models import (
     ActionKind,
     ActionStatus,
+    AutomationRule,
+    Broadcast,
     Delivery,
     DeliveryAttempt,
     DeliveryState,
@@ -540,3 +542,24 @@ def test_all_shows_what_happened_newest_first_then_what_is_coming(
     assert positions == sorted(positions)
     html = client_for(operator_a).get(LIST, {"tab": "upcoming"}).content.decode()
     assert html.index(">soon<") < html.index(">far<")
+
+
+def test_the_source_links_to_its_broadcast_and_rule(
+    client_for, operator_a, moderator_a, org_a, two
+):
+    broadcast = Broadcast.objects.create(
+        organization=org_a, name="每日早安分享", text="早", start_date=date(2026, 11, 1),
+        at_time=time(8, 30),
+    )  # fmt: skip
+    rule = AutomationRule.objects.create(
+        organization=org_a, name="新人欢迎", trigger="member_joined"
+    )
+    action = make_action(org_a, two, states=(DeliveryState.SENT, DeliveryState.SENT))
+    ScheduledAction.objects.filter(pk=action.pk).update(broadcast=broadcast, rule=rule)
+    html = client_for(operator_a).get(action_url(action)).content.decode()
+    edit = reverse("automations:broadcast-edit", kwargs={"broadcast_id": broadcast.pk})
+    assert f'href="{edit}">每日早安分享</a>' in html
+    assert f'href="{reverse("automations:rule", kwargs={"rule_id": rule.pk})}">新人欢迎</a>' in html
+    moderator_a.communities.set(two)
+    html = client_for(moderator_a).get(action_url(action)).content.decode()
+    assert "每日早安分享" in html and edit not in html  # the edit page is not theirs
