@@ -6,6 +6,8 @@ worker; patterns that backtrack catastrophically are refused when the rule is sa
 from __future__ import annotations
 
 import logging
+import re._constants as _sre_constants
+import re._parser as _sre_parse
 import unicodedata
 from functools import lru_cache
 
@@ -45,6 +47,43 @@ def _probes(pattern: str) -> list[str]:
     return probes
 
 
+def _nested_repeat(pattern: str) -> bool:
+    """Whether ``pattern`` repeats something that itself repeats (``(a+)+``, ``(\\w*)*``):
+    the classic catastrophic shape. The ``regex`` package happens to match some of these
+    quickly, but they are refused all the same — the next engine may not, and there is
+    always a simpler way to write them. Read with the standard library's parser; a pattern
+    it cannot read is left to the probes."""
+    try:
+        parsed = _sre_parse.parse(pattern)
+    except Exception:
+        return False
+    repeats = {_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT}
+    if hasattr(_sre_constants, "POSSESSIVE_REPEAT"):
+        repeats.add(_sre_constants.POSSESSIVE_REPEAT)
+
+    def children(op, value) -> list:
+        if op is _sre_constants.SUBPATTERN:
+            return [value[-1]]
+        if op is _sre_constants.BRANCH:
+            return list(value[1])
+        if op in {_sre_constants.ASSERT, _sre_constants.ASSERT_NOT}:
+            return [value[1]]
+        return []
+
+    def walk(items, inside: bool) -> bool:
+        for op, value in items:
+            if op in repeats:
+                _low, high, sub = value
+                many = high is _sre_constants.MAXREPEAT or high > 1
+                if (many and inside) or walk(sub, inside or many):
+                    return True
+            elif any(walk(child, inside) for child in children(op, value)):
+                return True
+        return False
+
+    return walk(parsed, False)
+
+
 def regex_problem(pattern: str) -> str | None:
     """Why ``pattern`` cannot be a keyword rule's expression, or None."""
     if not pattern:
@@ -57,15 +96,21 @@ def regex_problem(pattern: str) -> str | None:
         compiled = _compiled(pattern)
     except (regex.error, OverflowError, RecursionError) as error:
         return _("This regular expression does not compile: %(error)s.") % {"error": error}
+    if _nested_repeat(pattern):
+        return _catastrophic()
     for probe in _probes(pattern):
         try:
             compiled.search(probe, timeout=PROBE_TIMEOUT)
         except TimeoutError:
-            return _(
-                "This regular expression backtracks catastrophically on some messages "
-                "(for example nested repetition such as (a|aa)+); write it more simply."
-            )
+            return _catastrophic()
     return None
+
+
+def _catastrophic() -> str:
+    return _(
+        "This regular expression backtracks catastrophically on some messages "
+        "(for example nested repetition such as (a|aa)+); write it more simply."
+    )
 
 
 def check_config(config: dict) -> dict:
