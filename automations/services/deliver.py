@@ -28,8 +28,14 @@ from automations.services import dispatch
 
 # A paced slot this close is waited for in the task; a later one goes back to the database.
 MAX_SLEEP_SECONDS = 3.0
-# A reserved slot is still used this long after its time (the dispatcher ticks every 5 s).
-SLOT_KEPT = timedelta(seconds=10)
+# The pace is kept with a margin. A send leaves a little after its slot (a busy worker, the
+# request's own way), and a platform that counts in a rolling window (WeCom: 20 in any
+# 60 s) refuses the 21st when the 1st left a moment late. So slots are spaced this much
+# wider than the platform allows, and a reserved slot is used at most half of that late
+# (WeCom: 3.3 s apart, a slot used up to 3 s late; 21 sends then span at least 63 s), at
+# least SLOT_KEPT_MIN; later, a new slot is reserved.
+PACE_MARGIN = 0.1
+SLOT_KEPT_MIN = timedelta(seconds=2)
 MAX_BACKOFF_SECONDS = 600
 # A task may run this much before its delivery's next attempt (clocks of workers differ).
 EARLY_TOLERANCE = timedelta(milliseconds=500)
@@ -131,14 +137,16 @@ def _deliver(delivery: Delivery, *, now: datetime | None, redelivered: bool) -> 
         return
 
     # The pace, reserved once: a delivery put back to wait for its slot keeps it.
-    if delivery.slot_at is not None and at <= delivery.slot_at + SLOT_KEPT:
+    count, seconds = platform.PACE
+    if delivery.slot_at is not None and at <= delivery.slot_at + slot_kept(seconds):
         slot = delivery.slot_at
     else:
         try:
             # Without a driven clock, Redis's own clock decides (workers' clocks differ).
             wait = pacing.wait_for(
                 platform.pace_key(destination),
-                *platform.PACE,
+                count,
+                seconds * (1 + PACE_MARGIN),
                 now=None if now is None else at.timestamp(),
             )
         except Exception as error:  # the cache (Redis) is down: nothing was sent
@@ -167,6 +175,11 @@ def _deliver(delivery: Delivery, *, now: datetime | None, redelivered: bool) -> 
     result = platform.send(destination, message, timeout=settings.ACTIONS_SEND_TIMEOUT_SECONDS)
     answered_at = now or timezone.now()
     _record(delivery, result, platform=platform, at=answered_at)
+
+
+def slot_kept(window_seconds: float) -> timedelta:
+    """How late a reserved slot may still be used, for a pace counted over this window."""
+    return max(SLOT_KEPT_MIN, timedelta(seconds=window_seconds * PACE_MARGIN / 2))
 
 
 def _refusal(outlet, platform, destination: Destination, message: Message) -> str:

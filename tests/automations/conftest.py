@@ -1,9 +1,11 @@
 """A local HTTP server standing in for the chat platforms (the edge of the world).
 
 Tests script its answers — ``standin.reply(status, json=…, headers=…, delay=…)``, taken in
-order, the last one repeated — and read what it received: ``standin.requests`` (method,
-path with query, headers lower-cased, body bytes, JSON when it parses). Each platform's
-test makes it answer as that platform's documentation says it does.
+order, the last one repeated, or ``standin.answer = function(received) -> Reply | None``
+that decides from the request itself (None: the scripted answer) — and read what it
+received: ``standin.requests`` (method, path with query, headers lower-cased, body bytes,
+JSON when it parses, the time it arrived). Each platform's test makes it answer as that
+platform's documentation says it does.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.time)  # when it arrived (unix seconds)
 
     @property
     def json(self):
@@ -41,6 +44,7 @@ class StandIn:
     def __init__(self):
         self.requests: list[Received] = []
         self._replies: list[Reply] = []
+        self.answer = None  # a function of the request that may answer instead of the script
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -74,16 +78,12 @@ class StandIn:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                received = Received(
+                    "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                )
                 with standin._lock:
-                    standin.requests.append(
-                        Received(
-                            "POST",
-                            self.path,
-                            {k.lower(): v for k, v in self.headers.items()},
-                            body,
-                        )
-                    )
-                reply = standin._next()
+                    standin.requests.append(received)
+                reply = (standin.answer and standin.answer(received)) or standin._next()
                 if reply.delay:
                     time.sleep(reply.delay)
                 self.send_response(reply.status)

@@ -1,59 +1,30 @@
 """The execution contract with real processes: two `celery worker -B` processes (so two
 beats) on Redis and PostgreSQL deliver each due action's messages to the stand-in once."""
 
-import contextlib
-import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.utils import timezone
 
 from automations.models import Delivery, DeliveryState
+from tests.automations.processes import (
+    require_postgres_and_redis_broker,
+    signal_group,
+    start_worker,
+    stop,
+    wait_until,
+)
 from tests.automations.scheduling import action_for, outlet_for
 from tests.factories import CommunityFactory
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def start_worker(tmp_path, name: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "CONNECTOR_ALLOW_PRIVATE_URLS": "1",
-        "VAR_DIR": str(tmp_path / name),
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-B", "--pool", "solo",
-         "--queues", "actions", "--loglevel", "INFO", "--hostname", f"{name}-{os.getpid()}@%h",
-         "--schedule", str(tmp_path / f"{name}-celerybeat-schedule")],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        # Its own process group: `-B` runs beat in a child process, signalled with it.
-        start_new_session=True,
-    )  # fmt: skip
 
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_two_beats_and_two_workers_deliver_each_message_once(org_a, standin, redis_url, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.fail("real workers need PostgreSQL (make test-postgres)")
-    broker = os.environ.get("CELERY_BROKER_URL", "")
-    if not broker.startswith("redis"):
-        pytest.fail("CELERY_BROKER_URL must point at Redis for this test (make test-postgres)")
     import redis
 
-    redis.Redis.from_url(broker).flushdb()
-    from django.utils import timezone
+    redis.Redis.from_url(require_postgres_and_redis_broker()).flushdb()
 
     groups = [CommunityFactory(organization=org_a, slug=f"w{i}") for i in range(3)]
     for group in groups:
@@ -64,13 +35,11 @@ def test_two_beats_and_two_workers_deliver_each_message_once(org_a, standin, red
 
     workers = [start_worker(tmp_path, "one"), start_worker(tmp_path, "two")]
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            for worker in workers:
-                assert worker.poll() is None, "a worker died"
-            if Delivery.objects.filter(state=DeliveryState.SENT).count() == 15:
-                break
-            time.sleep(0.5)
+        wait_until(
+            lambda: Delivery.objects.filter(state=DeliveryState.SENT).count() == 15,
+            seconds=90,
+            workers=workers,
+        )
         time.sleep(6)  # another tick of both beats: nothing more is sent
     finally:
         stop(workers)
@@ -80,47 +49,12 @@ def test_two_beats_and_two_workers_deliver_each_message_once(org_a, standin, red
     assert sorted(keys) == sorted(Delivery.objects.values_list("idempotency_key", flat=True))
 
 
-def wait_until(condition, *, seconds: float, workers=()) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for worker in workers:
-            assert worker.poll() is None, "a worker died"
-        if condition():
-            return True
-        time.sleep(0.5)
-    return False
-
-
-def signal_group(worker: subprocess.Popen, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(worker.pid, signum)
-
-
-def stop(workers) -> None:
-    """SIGTERM to each worker's process group (beat included), SIGKILL after 20 s."""
-    for worker in workers:
-        signal_group(worker, signal.SIGTERM)
-    for worker in workers:
-        try:
-            output = worker.communicate(timeout=20)[0]
-        except subprocess.TimeoutExpired:
-            signal_group(worker, signal.SIGKILL)
-            output = worker.communicate(timeout=20)[0]
-        print(output)
-
-
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_request_never_sends_twice(org_a, standin, redis_url, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.fail("real workers need PostgreSQL (make test-postgres)")
-    broker = os.environ.get("CELERY_BROKER_URL", "")
-    if not broker.startswith("redis"):
-        pytest.fail("CELERY_BROKER_URL must point at Redis for this test (make test-postgres)")
     import redis
 
-    redis.Redis.from_url(broker).flushdb()
-    from django.utils import timezone
+    redis.Redis.from_url(require_postgres_and_redis_broker()).flushdb()
 
     groups = [CommunityFactory(organization=org_a, slug=f"k{i}") for i in range(3)]
     for group in groups:

@@ -256,3 +256,23 @@ def test_backoff_doubles_with_jitter_and_stops_at_ten_minutes():
     assert 2 <= backoff_seconds(1) <= 2.5
     assert 32 <= backoff_seconds(5) <= 40
     assert 600 <= backoff_seconds(20) <= 750
+
+
+def test_a_slot_missed_by_more_than_its_margin_is_reserved_again_with_the_wider_pace(
+    org_a, community_a, standin, queue, monkeypatch
+):
+    # WeCom's 20 a minute is reserved as 20 in 66 s, and a slot is used at most 3 s late:
+    # a send late in its slot must not make 21 in some 60 s with the ones 20 slots on.
+    delivery = one_delivery(org_a, community_a, standin, platform="wecom")
+    reserved = []
+
+    def paced(key, count, seconds, *, now=None):
+        reserved.append((count, seconds))
+        return 40.0 if len(reserved) == 1 else 0.0
+
+    monkeypatch.setattr(deliver_module.pacing, "wait_for", paced)
+    deliver(delivery_id=delivery.pk, now=NOW)
+    assert states(delivery) == (DeliveryState.PENDING, 0)
+    deliver(delivery_id=delivery.pk, now=NOW + timedelta(seconds=44))  # 4 s late
+    assert states(delivery) == (DeliveryState.SENT, 1)
+    assert reserved == [(20, pytest.approx(66.0)), (20, pytest.approx(66.0))]
