@@ -144,10 +144,10 @@ def form_initial(rule: AutomationRule) -> dict:
     }
 
 
-def actions_from_post(data) -> list[dict]:
+def actions_from_post(data, *, without: str | None = None) -> list[dict]:
     """The action rows in the order the page lists them (a browser posts the fields in
     document order; the rows' numbers only keep them apart)."""
-    numbers = [int(m.group(1)) for key in data if (m := _ROW.match(key))]
+    numbers = [int(m.group(1)) for key in data if (m := _ROW.match(key)) and m.group(1) != without]
     actions = []
     for n in numbers:
         kind = data.get(f"action-{n}-type", "")

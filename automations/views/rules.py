@@ -117,7 +117,11 @@ def _partial_get(request, form) -> HttpResponse | None:
         return render(
             request,
             f"{FORM}#action-row",
-            {"row": {"n": n, "type": kind, "label": ACTION_LABELS[kind]}, "tags": _tags(request)},
+            {
+                "row": {"n": n, "type": kind, "label": ACTION_LABELS[kind]},
+                "tags": _tags(request),
+                "here": request.path,
+            },
         )
     if request.htmx.target == "trigger-settings":
         return render(request, f"{FORM}#trigger-settings", {"form": form})
@@ -125,7 +129,13 @@ def _partial_get(request, form) -> HttpResponse | None:
 
 
 def _submit(request, form, *, rule=None) -> HttpResponse:
-    """POST of the form: a dry-run of the unsaved rule, or the save."""
+    """POST of the form: a dry-run of the unsaved rule, or the save — or, without
+    JavaScript, an action row added or removed (the page again, nothing written)."""
+    if "add_action" in request.POST or "remove_action" in request.POST:
+        actions = actions_from_post(request.POST, without=request.POST.get("remove_action"))
+        if request.POST.get("add_action") in ACTION_LABELS:
+            actions.append({"type": request.POST["add_action"]})
+        return _form_page(request, form, actions, rule=rule)
     actions = actions_from_post(request.POST)
     is_dry_run = "dry_run" in request.POST
     data = form.data_for_service() if form.is_valid() else None

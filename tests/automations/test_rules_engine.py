@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from activities.hooks import LiveEvent
 from automations.models import (
@@ -386,3 +387,34 @@ def test_dry_run_lists_candidates_and_writes_nothing(org_a, community_a, alice):
     assert result.rows[0].actions[0] == "Send to 读书会: 欢迎 爱丽丝 来到 读书会"
     assert "+5" in result.rows[0].actions[2]
     assert RuleFiring.objects.count() == 0 and ScheduledAction.objects.count() == 0
+
+
+def test_the_beat_task_scans_and_the_schedule_runs_it_every_minute(org_a, community_a, alice):
+    from automations.tasks import run_rules_task
+    from config.beat import beat_schedule
+
+    entry = beat_schedule(60)["run-automation-rules"]
+    assert (entry["task"], entry["schedule"], entry["options"]["expires"]) == (
+        "automations.run_rules",
+        60.0,
+        60,
+    )
+    Membership.objects.filter(pk=alice.pk).update(
+        last_active_at=timezone.now() - timedelta(days=30)
+    )
+    rule_for(org_a, trigger=RuleTrigger.INACTIVE, config={"days": 14}, actions=[{"type": "notify"}])
+    assert run_rules_task.run() == 1
+    assert run_rules_task.run() == 0
+
+
+def test_firing_one_key_twice_makes_one_firing(org_a, community_a, alice):
+    from automations.rules.engine import fire
+    from automations.rules.spec import Candidate
+
+    rule = rule_for(org_a, trigger=RuleTrigger.KEYWORD, config={"keyword": "x"}, actions=SEND)
+    candidate = Candidate("keyword:1:99", community_a, alice.member, NOW)
+    assert fire(rule, candidate, now=NOW) is not None
+    assert fire(rule, candidate, now=NOW) is None  # the unique (rule, key) is the lock
+    assert ScheduledAction.objects.count() == 1
+    rule.refresh_from_db()
+    assert rule.fire_count == 1

@@ -177,3 +177,24 @@ def test_the_rule_page_lists_firings_and_runs_its_dry_run(
         reverse("automations:rule-dry-run", args=[rule.pk]), headers={"HX-Request": "true"}
     )
     assert 'data-testid="dry-run"' in response.content.decode()
+
+
+def test_without_javascript_action_rows_are_added_and_removed_by_posting(client_for, operator_a):
+    client = client_for(operator_a)
+    url = reverse("automations:rule-new")
+    body = client.post(url, form_data(add_action="points")).content.decode()
+    assert body.count('data-testid="action-row"') == 2
+    assert "欢迎 {member} 加入 {community}" in body  # the text typed so far is kept
+    body = client.post(url, form_data(remove_action="0")).content.decode()
+    assert body.count('data-testid="action-row"') == 0
+    assert not AutomationRule.objects.exists()
+
+
+def test_tier_and_tag_conditions_need_a_member_trigger(client_for, operator_a, org_a):
+    from members.services import tag_get_or_create
+
+    tag = tag_get_or_create(organization=org_a, kind="other", name="沉睡")
+    data = form_data(trigger="silence", tags=str(tag.pk))
+    body = client_for(operator_a).post(reverse("automations:rule-new"), data).content.decode()
+    assert "need a trigger about a member" in body
+    assert not AutomationRule.objects.exists()
