@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone, translation
 
-from automations.models import RuleFiring
+from automations.models import RuleFiring, RuleTrigger
 from automations.rules import conditions, effects, triggers
 from automations.rules.spec import Candidate, RuleSpec
 
@@ -33,6 +33,8 @@ class DryRun:
     start: datetime
     end: datetime
     truncated: bool
+    # A keyword rule's dry-run reads the log's text, which this organisation does not keep.
+    no_text: bool = False
 
 
 def dry_run(spec: RuleSpec, *, now: datetime | None = None, days: int = 7) -> DryRun:
@@ -70,4 +72,5 @@ def dry_run(spec: RuleSpec, *, now: datetime | None = None, days: int = 7) -> Dr
         start=start,
         end=end,
         truncated=len(kept) > MAX_ROWS,
+        no_text=spec.trigger == RuleTrigger.KEYWORD and not spec.organization.keep_message_text,
     )

@@ -418,3 +418,11 @@ def test_firing_one_key_twice_makes_one_firing(org_a, community_a, alice):
     assert ScheduledAction.objects.count() == 1
     rule.refresh_from_db()
     assert rule.fire_count == 1
+
+
+def test_a_keyword_dry_run_says_when_the_log_keeps_no_text(org_a, community_a, alice):
+    log_event(community_a, alice.member, at=timezone.now() - timedelta(hours=1), text="打卡规则?")
+    spec = RuleSpec(org_a, "r", RuleTrigger.KEYWORD, {"keyword": "打卡规则"}, [], {}, SEND)
+    assert len(dry_run(spec).rows) == 1 and not dry_run(spec).no_text
+    org_a.keep_message_text = False
+    assert dry_run(spec).no_text
