@@ -20,11 +20,15 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.db.models import Count
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from activities.calendar.selectors import community_next_occurrences
+from activities.calendar.selectors import (
+    communities_next_occurrences,
+    community_next_occurrences,
+)
 from checklists.messages import _topic
 from communities.models import Community
 from members.models import PRESENT_STATUSES, Membership
@@ -52,13 +56,16 @@ def fill(
     at: datetime,
     member_name: str = "",
     language: str | None = None,
+    known: dict | None = None,
 ) -> str:
     """``text`` with its placeholders filled for ``community`` at ``at`` (aware), in
     ``language`` (the organisation's by default). Queries only for what ``text`` uses:
-    none for plain text, one or three for ``{members}`` / ``{next_topic}``."""
+    none for plain text, one or three for ``{members}`` / ``{next_topic}``, none for the
+    values given in ``known`` (``fill_many`` looks them up for many communities at once)."""
     names = used(text)
     if not names:
         return text
+    known = known or {}
     zone = ZoneInfo(community.time_zone)
     local = at.astimezone(zone)
     language = language or community.organization.language
@@ -69,19 +76,46 @@ def fill(
             "weekday": formats.date_format(local.date(), "l"),
             "member": member_name,
         }
-        if "members" in names:
+        if "members" in known:
+            values["members"] = known["members"]
+        elif "members" in names:
             values["members"] = str(
                 Membership.objects.filter(community=community, status__in=PRESENT_STATUSES).count()
             )
         if "next_topic" in names:
-            upcoming = [
-                slot
-                for slot in community_next_occurrences(community, 5, now=at)
-                if not slot.cancelled and slot.starts_at > at
-            ]
+            slots = known.get("next_topic_slots")
+            if slots is None:
+                slots = community_next_occurrences(community, 5, now=at)
+            upcoming = [slot for slot in slots if not slot.cancelled and slot.starts_at > at]
             values["next_topic"] = (
                 _topic(upcoming[0].title, upcoming[0].starts_at, zone)
                 if upcoming
                 else _("(nothing scheduled)")
             )
         return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+
+
+def fill_many(text: str, *, communities: list[Community], at: datetime) -> dict[int, str]:
+    """``text`` filled for each community (by id), with ``{members}`` and ``{next_topic}``
+    looked up for all of them at once: at most four queries whatever their number."""
+    names = used(text)
+    if not names:
+        return {community.pk: text for community in communities}
+    counts: dict[int, int] = {}
+    if "members" in names:
+        counts = dict(
+            Membership.objects.filter(community__in=communities, status__in=PRESENT_STATUSES)
+            .values_list("community_id")
+            .annotate(count=Count("pk"))
+            .order_by()
+        )
+    slots = communities_next_occurrences(communities, 5, now=at) if "next_topic" in names else {}
+    filled = {}
+    for community in communities:
+        known: dict = {}
+        if "members" in names:
+            known["members"] = str(counts.get(community.pk, 0))
+        if "next_topic" in names:
+            known["next_topic_slots"] = slots.get(community.pk, [])
+        filled[community.pk] = fill(text, community=community, at=at, known=known)
+    return filled

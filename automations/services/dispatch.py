@@ -36,7 +36,7 @@ from automations.models import (
     Outlet,
     ScheduledAction,
 )
-from automations.placeholders import fill
+from automations.placeholders import fill_many
 
 # Actions claimed per transaction, and how long one tick may keep claiming batches.
 BATCH = 200
@@ -132,10 +132,12 @@ def _write_deliveries(action: ScheduledAction, now: datetime) -> list[Delivery]:
     broadcast = action.broadcast if action.broadcast_id else None
     if broadcast is not None and (broadcast.skip_if_quiet or broadcast.no_repeat):
         communities = _with_history(communities, broadcast)
+    communities = list(communities)
+    texts = fill_many(action.text, communities=communities, at=action.due_at)
     rows = []
     for community in communities:
         outlet = community.enabled_outlets[0] if community.enabled_outlets else None
-        text = fill(action.text, community=community, at=action.due_at)
+        text = texts[community.pk]
         skipped = _skip_reason(broadcast, community, text) if broadcast is not None else ""
         if skipped:
             rows.append(

@@ -330,6 +330,35 @@ def test_no_repeat_sends_a_text_that_changes_with_the_date(
     assert list(Delivery.objects.values_list("state", flat=True)) == [DeliveryState.SENT] * 2
 
 
+def test_fill_many_fills_as_fill_does_in_a_few_queries(
+    org_a, community_a, django_assert_max_num_queries
+):
+    from activities.calendar import services as calendar_services
+    from automations.placeholders import fill, fill_many
+
+    others = [CommunityFactory(organization=org_a, slug=f"o{i}", name=f"群{i}") for i in range(4)]
+    groups = [community_a, *others]
+    MembershipFactory(community=others[0])
+    for index, group in enumerate(groups[:3]):
+        calendar_services.entry_create(
+            organization=org_a,
+            communities=[group, community_a] if index else [group],
+            data={
+                "kind": "topic",
+                "title": f"{group.name} 话题",
+                "start_date": date(2026, 11, 3 + index),
+                "start_time": time(21, 0),
+                "duration_minutes": 30,
+                "rrule": "FREQ=WEEKLY",
+            },
+        )
+    text = "{community}：{members} 人，下一场 {next_topic}"
+    with django_assert_max_num_queries(4):
+        many = fill_many(text, communities=groups, at=NOW)
+    assert many == {g.pk: fill(text, community=g, at=NOW) for g in groups}
+    assert "读书会 话题" in many[community_a.pk] and "（暂无安排）" in many[others[3].pk]
+
+
 def test_the_dispatchers_queries_do_not_grow_with_the_communities(
     org_a, standin, queue, django_assert_max_num_queries, django_capture_on_commit_callbacks
 ):
@@ -344,7 +373,7 @@ def test_the_dispatchers_queries_do_not_grow_with_the_communities(
             org_a,
             name=prefix,
             communities=groups,
-            text="{community} 周报",
+            text="{community} 周报：{members} 人，{next_topic}",
             skip_if_quiet=True,
             no_repeat=True,
         )
