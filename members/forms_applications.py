@@ -188,3 +188,34 @@ class QuestionActionForm(forms.Form):
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["question"].queryset = community.questions.select_related("community")
+
+
+class PublicApplicationForm(ApplicationForm):
+    """The questionnaire as an applicant fills it in on the community's public link: their
+    name and their id on the community's own platform, the answers, and a honeypot field
+    that people never see (``website``) and form-filling robots do."""
+
+    website = forms.CharField(
+        label=_("Leave this empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def __init__(self, *args, community: Community, questions: list, **kwargs):
+        super().__init__(*args, community=community, questions=questions, **kwargs)
+        del self.fields["platform"]
+        self.community = community
+        self.fields["display_name"].label = _("Your name in the group")
+        self.fields["external_id"].label = _("Your %(platform)s id") % {
+            "platform": community.get_platform_display()
+        }
+        self.fields["external_id"].help_text = _(
+            "So that the organisers can find you on %(platform)s."
+        ) % {"platform": community.get_platform_display()}
+
+    @property
+    def is_robot(self) -> bool:
+        return bool(self.data.get("website"))
+
+    def applicant_fields(self):
+        return [self[name] for name in ("display_name", "external_id")]

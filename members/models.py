@@ -468,3 +468,25 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} → {self.community}"
+
+
+class ApplicationLink(models.Model):
+    """A community's public application link (and its QR code, to paste into a traffic
+    group): applicants fill in the questionnaire themselves, without an account, and their
+    answers wait in the review queue. The key in the address is what makes the page
+    findable; a new key makes the old link and every QR code of it stop working, and a
+    link switched off says the community takes no applications this way."""
+
+    community = models.OneToOneField(
+        Community, on_delete=models.CASCADE, related_name="application_link", primary_key=True
+    )
+    key = models.CharField(max_length=32, unique=True)
+    enabled = models.BooleanField(_("open"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("application link")
+        verbose_name_plural = _("application links")
+
+    def __str__(self) -> str:
+        return str(self.community)

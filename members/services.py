@@ -1,5 +1,6 @@
 """Every write to members, memberships, the ladder and the ledgers goes through here."""
 
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,6 +16,7 @@ from communities.models import Community, Organization, Penalty, Rule, RuleKind
 from members import hooks
 from members.models import (
     Application,
+    ApplicationLink,
     ApplicationQuestion,
     ApplicationStatus,
     DepositEntry,
@@ -618,3 +620,34 @@ def question_move(*, question: ApplicationQuestion, offset: int) -> None:
     questions.insert(target, questions.pop(index))
     _questions_number(questions)
     question.position = target
+
+
+# --- The public application link ------------------------------------------------------
+
+
+def _link_key() -> str:
+    return secrets.token_urlsafe(12)  # 16 characters, 96 bits
+
+
+def application_link_get(*, community: Community) -> ApplicationLink:
+    """The community's public application link, made on first use."""
+    link, _created = ApplicationLink.objects.get_or_create(
+        community=community, defaults={"key": _link_key()}
+    )
+    return link
+
+
+def application_link_renew(*, community: Community) -> ApplicationLink:
+    """A new address: the old link and its QR codes stop working."""
+    link = application_link_get(community=community)
+    link.key = _link_key()
+    link.created_at = timezone.now()
+    link.save(update_fields=["key", "created_at"])
+    return link
+
+
+def application_link_set_open(*, community: Community, open: bool) -> ApplicationLink:
+    link = application_link_get(community=community)
+    link.enabled = open
+    link.save(update_fields=["enabled"])
+    return link

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members.views import applications
+from members.views import applications, apply
 
 # Entry questionnaires and the application review queue (members/views/applications.py).
 urlpatterns = [
@@ -15,6 +15,19 @@ urlpatterns = [
         applications.application_create,
         name="application-create",
     ),
+    path(
+        "applications/<slug:community_slug>/link/",
+        apply.application_link_change,
+        name="application-link",
+    ),
+    path(
+        "applications/<slug:community_slug>/qr.<str:image_format>",
+        apply.application_qr,
+        name="application-qr",
+    ),
+    # Public: the link's key finds the page; no login (members/views/apply.py).
+    path("apply/<str:link_key>/", apply.apply, name="apply"),
+    path("apply/<str:link_key>/thanks/", apply.apply_thanks, name="apply-thanks"),
     path(
         "applications/<int:application_id>/approve/",
         applications.application_approve,

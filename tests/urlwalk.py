@@ -33,6 +33,7 @@ from checklists.services.runs import run_start
 from checklists.services.templates import item_save, template_copy_builtin, template_use_set
 from communities.models import Community, Connector, Invitation, Programme, Role, Staff
 from members.models import Application, Membership
+from members.services import application_link_get
 from tests.factories import MembershipFactory, StaffFactory
 
 # URL names reachable without signing in, each for a reason.
@@ -64,6 +65,10 @@ PUBLIC_URL_NAMES = {
     # Calendar apps cannot sign in: the feed's random key is the credential, only its
     # digest stored; unknown and revoked keys are a 404 (tests/activities/calendar/test_ics.py).
     "activities:calendar-feed",
+    # A community's public application form: the link's random key finds it; it shows the
+    # community's name and questions only, rate-limited (tests/members/test_apply.py).
+    "members:apply",
+    "members:apply-thanks",
 }
 # Django's admin is for superusers only and has its own login (tested in test_permissions).
 EXCLUDED_NAMESPACES = {"admin"}
@@ -125,6 +130,9 @@ def sample_kwargs(pattern: URLPattern, community: Community) -> dict:
         "delivery_id": lambda: delivery_of(community).pk,
         "broadcast_id": lambda: broadcast_of(community).pk,
         "rule_id": lambda: rule_of(community).pk,
+        # The community's public application link (made on first use).
+        "link_key": lambda: application_link_get(community=community).key,
+        "image_format": lambda: "svg",
     }
     kwargs = {}
     for kwarg in pattern.pattern.converters:

@@ -33,6 +33,7 @@ from members.forms_applications import (
     RejectForm,
 )
 from members.models import Application, ApplicationStatus
+from members.views.apply import public_url
 
 TEMPLATE = "members/applications.html"
 
@@ -225,6 +226,7 @@ def questions(request: HtmxHttpRequest, community: Community):
     “removed question”); approving no longer turns them into tags.
     """
     form = QuestionForm()
+    link = services.application_link_get(community=community)
     if request.method == "POST" and "action" in request.POST:
         action_form = QuestionActionForm(request.POST, community=community)
         if not action_form.is_valid():
@@ -260,5 +262,8 @@ def questions(request: HtmxHttpRequest, community: Community):
             "community": community,
             "questions": list(community.questions.all()),
             "form": form,
+            "link": link,
+            "link_url": public_url(request, link),
+            "can_manage": has_capability(request.staff, Capability.MANAGE_COMMUNITIES),
         },
     )

@@ -89,6 +89,7 @@ def test_catalogue_is_complete():
 # Actions, not pages: they answer GET with 405.
 POST_ONLY = {
     "logout",
+    "members:application-link",
     "activities:calendar-feed-create",
     "activities:calendar-feed-revoke",
     "activities:occurrence-answer",
