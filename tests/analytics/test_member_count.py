@@ -147,3 +147,8 @@ def test_the_members_list_says_which_population_it_counts(reading, client_for, o
     assert re.search(r'data-testid="member-count">7 people match', everyone.content.decode())
     left = client.get(reverse("members:list"), {"community": "reading", "status": "left"})
     assert re.search(r'data-testid="member-count">1 person matches', left.content.decode())
+
+
+def test_the_applications_link_keeps_the_community(reading, client_for, owner_a):
+    html = client_for(owner_a).get(reverse("members:list"), {"community": "reading"})
+    assert f'href="{reverse("members:applications")}?community=reading"' in html.content.decode()
