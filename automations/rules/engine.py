@@ -155,7 +155,9 @@ def run_rules(*, now: datetime | None = None) -> int:
     for rule in rules:
         start, end = scan_window(rule, now)
         try:
-            found = triggers.candidates(RuleSpec.of(rule), start, end)
+            spec = RuleSpec.of(rule)
+            spec.fresh_only = True
+            found = triggers.candidates(spec, start, end)
             fired += len(fire_all(rule, found, now=now))
         except Exception:
             logger.exception("Automation rule %s failed to scan", rule.pk)

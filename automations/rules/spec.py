@@ -38,6 +38,8 @@ class RuleSpec:
     pk: int | None = None
     # Since when the periodic scan looks (the rule's switching on), if saved.
     since: datetime | None = None
+    # Beat's scan: leave out, in the queries, what the rule already fired for.
+    fresh_only: bool = False
 
     @classmethod
     def of(cls, rule: AutomationRule) -> RuleSpec:

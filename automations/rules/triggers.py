@@ -19,7 +19,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import formats
 from django.utils.translation import gettext as _
 
@@ -27,7 +28,7 @@ from activities.calendar import challenges as challenge_time
 from activities.calendar.models import Challenge, CheckIn
 from activities.hooks import LiveEvent
 from activities.models import ACTIVITY_KINDS, ActivityEvent, ActivityKind
-from automations.models import RuleTrigger
+from automations.models import RuleFiring, RuleTrigger
 from automations.rules import matching
 from automations.rules.spec import Candidate, RuleSpec
 from checklists.models import RunItem
@@ -55,6 +56,15 @@ def keyword_key(spec: RuleSpec, community_id: int, event_id: int, at: datetime) 
         return f"event:{event_id}"
     bucket = int(at.timestamp()) // (cooldown * 60)
     return f"keyword:{community_id}:{bucket}"
+
+
+def _unfired(spec: RuleSpec, queryset, prefix: str):
+    """Beat's scan skips rows this rule already fired for in the query itself, so that
+    ``LIMIT`` never hides the rest behind rows done before."""
+    if spec.pk is None or not spec.fresh_only:
+        return queryset
+    key = Concat(Value(prefix), Cast(OuterRef("pk"), CharField()))
+    return queryset.exclude(Exists(RuleFiring.objects.filter(rule_id=spec.pk, key=key)))
 
 
 def _in_scope(spec: RuleSpec, community: Community) -> bool:
@@ -187,8 +197,20 @@ def _inactive(spec, start, end, communities) -> list[Candidate]:
             last_active_at__lte=end - timedelta(days=days),
         )
         .select_related("member")
-        .order_by("last_active_at", "pk")[:LIMIT]
+        .order_by("last_active_at", "pk")
     )
+    if spec.pk is not None and spec.fresh_only:  # fired for this spell already
+        rows = rows.exclude(
+            Exists(
+                RuleFiring.objects.filter(
+                    rule_id=spec.pk,
+                    community_id=OuterRef("community_id"),
+                    member_id=OuterRef("member_id"),
+                    fired_at__gte=OuterRef("last_active_at"),
+                )
+            )
+        )
+    rows = rows[:LIMIT]
     # A spell that began before ``start`` is still on: it would fire at ``start``.
     return [
         Candidate(
@@ -244,17 +266,21 @@ def _check_in_missed(spec, start, end, communities) -> list[Candidate]:
 
 
 def _item_overdue(spec, start, end, communities) -> list[Candidate]:
-    rows = (
-        RunItem.objects.filter(
-            run__community_id__in=communities,
-            run__cancelled_at__isnull=True,
-            done_at__isnull=True,
-            due_at__gte=start,
-            due_at__lt=end,
-        )
-        .select_related("run")
-        .order_by("due_at", "pk")[:LIMIT]
-    )
+    rows = _unfired(
+        spec,
+        (
+            RunItem.objects.filter(
+                run__community_id__in=communities,
+                run__cancelled_at__isnull=True,
+                done_at__isnull=True,
+                due_at__gte=start,
+                due_at__lt=end,
+            )
+            .select_related("run")
+            .order_by("due_at", "pk")
+        ),
+        "item:",
+    )[:LIMIT]
     return [
         Candidate(
             f"item:{item.pk}",
@@ -268,13 +294,17 @@ def _item_overdue(spec, start, end, communities) -> list[Candidate]:
 
 
 def _tier_changed(spec, start, end, communities) -> list[Candidate]:
-    rows = (
-        TierChange.objects.filter(
-            membership__community_id__in=communities, created_at__gte=start, created_at__lt=end
-        )
-        .select_related("membership__member", "from_tier", "to_tier")
-        .order_by("created_at", "pk")[:LIMIT]
-    )
+    rows = _unfired(
+        spec,
+        (
+            TierChange.objects.filter(
+                membership__community_id__in=communities, created_at__gte=start, created_at__lt=end
+            )
+            .select_related("membership__member", "from_tier", "to_tier")
+            .order_by("created_at", "pk")
+        ),
+        "tier:",
+    )[:LIMIT]
     return [
         Candidate(
             f"tier:{change.pk}",
@@ -288,13 +318,17 @@ def _tier_changed(spec, start, end, communities) -> list[Candidate]:
 
 
 def _violation(spec, start, end, communities) -> list[Candidate]:
-    rows = (
-        Violation.objects.filter(
-            membership__community_id__in=communities, created_at__gte=start, created_at__lt=end
-        )
-        .select_related("membership__member", "rule")
-        .order_by("created_at", "pk")[:LIMIT]
-    )
+    rows = _unfired(
+        spec,
+        (
+            Violation.objects.filter(
+                membership__community_id__in=communities, created_at__gte=start, created_at__lt=end
+            )
+            .select_related("membership__member", "rule")
+            .order_by("created_at", "pk")
+        ),
+        "violation:",
+    )[:LIMIT]
     return [
         Candidate(
             f"violation:{row.pk}",
@@ -320,7 +354,8 @@ _BY_TRIGGER = {
 
 
 def candidates(spec: RuleSpec, start: datetime, end: datetime) -> list[Candidate]:
-    """What could make ``spec`` fire over [start, end), oldest first."""
+    """What could make ``spec`` fire over [start, end), oldest first (with
+    ``spec.fresh_only``, beat's scan: without what the rule already fired for)."""
     communities = {c.pk: c for c in spec.communities()}
     if not communities:
         return []

@@ -426,3 +426,31 @@ def test_a_keyword_dry_run_says_when_the_log_keeps_no_text(org_a, community_a, a
     assert len(dry_run(spec).rows) == 1 and not dry_run(spec).no_text
     org_a.keep_message_text = False
     assert dry_run(spec).no_text
+
+
+def test_beat_never_starves_behind_rows_it_already_fired_for(
+    org_a, community_a, alice, monkeypatch
+):
+    monkeypatch.setattr(triggers, "LIMIT", 1)
+    bob = MembershipFactory(community=community_a, member__display_name="鲍勃")
+    for membership, days in ((alice, 30), (bob, 20)):
+        Membership.objects.filter(pk=membership.pk).update(
+            last_active_at=NOW - timedelta(days=days)
+        )
+    broken = Rule.objects.create(
+        community=community_a, kind=RuleKind.FORBIDDEN, title="广告", penalty="warning"
+    )
+    rule_for(org_a, trigger=RuleTrigger.INACTIVE, config={"days": 14}, actions=[{"type": "notify"}])
+    rule_for(
+        org_a,
+        trigger=RuleTrigger.VIOLATION,
+        actions=[{"type": "notify"}],
+        since=timezone.now() - timedelta(hours=1),
+    )
+    for evidence in ("一", "二"):
+        violation_record(membership=alice, rule=broken, evidence=evidence)
+    # One candidate a scan (LIMIT 1): the inactive members at NOW, then the violations.
+    assert [run_rules(now=NOW), run_rules(now=NOW), run_rules(now=NOW)] == [1, 1, 0]
+    assert [run_rules(), run_rules(), run_rules()] == [1, 1, 0]
+    kinds = sorted(k.split(":")[0] for k in RuleFiring.objects.values_list("key", flat=True))
+    assert kinds == ["inactive", "inactive", "violation", "violation"]
