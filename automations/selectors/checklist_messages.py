@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 from django.http import HttpRequest
+from django.utils import timezone
 
 from automations.models import ActionStatus, DeliveryState, Outlet, ScheduledAction
 from automations.services.checklist_messages import may_send, source_key
@@ -47,7 +48,9 @@ def item_context(item_id: int, action: ScheduledAction | None) -> dict:
 def checklist_send_contexts(request: HttpRequest, rows: list) -> dict[int, dict]:
     """The context of each row's send button or state (``checklists.item_actions``)."""
     staff = getattr(request, "staff", None)
-    rows = [row for row in rows if may_send(staff, row.item.run)]
+    # A closed run's message is history (its day, its newcomers): it is not offered.
+    now = timezone.now()
+    rows = [row for row in rows if row.item.run.closes_at > now and may_send(staff, row.item.run)]
     if not rows:
         return {}
     community_ids = {row.item.run.community_id for row in rows}

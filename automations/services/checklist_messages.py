@@ -53,6 +53,8 @@ def checklist_message_send(
         return existing
     if run.cancelled_at is not None:
         raise ValidationError(_("This run was cancelled."))
+    if run.closes_at <= now:
+        raise ValidationError(_("This checklist is closed: its message is not sent any more."))
     text = run_messages([run], staff=by, now=now).get(run_item.pk, "")
     if not text.strip():
         raise ValidationError(_("This item has no message to post."))

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -155,10 +156,12 @@ def spam_check(*, community: Community, events: list[LiveEvent]) -> list[SpamHit
 
 def _evidence(community: Community, event: LiveEvent, reasons: list[str]) -> tuple[str, str]:
     with translation.override(community.organization.language):
-        found = ", ".join(_(REASONS[reason]) for reason in reasons)
+        separator = "、" if translation.get_language().startswith("zh") else ", "
+        found = separator.join(_(REASONS[reason]) for reason in reasons)
         evidence = _("Spam guard: %(found)s in a message at %(when)s.") % {
             "found": found,
-            "when": f"{event.occurred_at:%Y-%m-%d %H:%M:%S} UTC",
+            # The community's own clock, as its pages show times.
+            "when": f"{event.occurred_at.astimezone(ZoneInfo(community.time_zone)):%Y-%m-%d %H:%M}",
         }
         # The message itself only where the organisation keeps message text.
         if community.organization.keep_message_text and event.text.strip():

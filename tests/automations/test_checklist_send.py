@@ -150,3 +150,27 @@ def test_my_checklists_with_outlets_costs_a_constant_number_of_queries(
     with django_assert_num_queries(11):
         html = client.get(reverse("checklists:mine")).content.decode()
     assert html.count('data-state="sending"') == count
+
+
+def test_a_closed_days_message_is_not_offered_nor_sent(
+    client_for, org_a, community, moderator, standin
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from checklists.models import ChecklistRun
+    from checklists.services import runs, templates
+    from tests.checklists.test_mine import daily_template
+
+    outlet_for(community, standin)
+    template = daily_template(org_a, message="早安，{community}！")
+    templates.template_use_set(template=template, community=community)
+    runs.daily_runs_open(now=timezone.now() - timedelta(days=1))
+    yesterday = ChecklistRun.objects.get()
+    assert yesterday.closes_at < timezone.now()
+    html = client_for(moderator).get(reverse("checklists:mine")).content.decode()
+    assert "早安，读书会！" in html  # listed as overdue, with its message to copy
+    assert "Send to the group" not in html
+    with pytest.raises(ValidationError, match="closed"):
+        checklist_message_send(run_item=message_item(yesterday), by=moderator)
