@@ -4,6 +4,9 @@ Path parameters carry the URLconf's names (``community_slug``, ``metric``), and 
 schemas list exactly the keys ``analytics.serializers`` writes; tests check both.
 """
 
+from django.utils import translation
+
+from analytics.definitions import DEFINITIONS
 from analytics.metrics import INTERVALS, STAGE_RULES
 from analytics.serializers import CSV_METRICS
 from communities.validators import EARLIEST_DATE, LATEST_DATE
@@ -462,6 +465,38 @@ PATHS = {
 }
 
 
+def _defined(schemas: dict) -> dict:
+    """The schemas with each figure's one-line definition (``analytics.definitions``, the
+    catalogue the pages' info popovers show) leading its description, in English (beside a
+    ``$ref`` too: OpenAPI 3.1 allows a description there)."""
+    with translation.override("en"):
+
+        def walk(node):
+            if isinstance(node, dict):
+                properties = node.get("properties")
+                out = {key: walk(value) for key, value in node.items()}
+                if isinstance(properties, dict):
+                    out["properties"] = {
+                        name: _with_definition(name, walk(schema))
+                        for name, schema in properties.items()
+                    }
+                return out
+            if isinstance(node, list):
+                return [walk(item) for item in node]
+            return node
+
+        return walk(schemas)
+
+
+def _with_definition(name: str, schema: dict) -> dict:
+    found = DEFINITIONS.get(name)
+    if found is None or not isinstance(schema, dict):
+        return schema
+    detail = schema.get("description", "")
+    line = str(found.text)
+    return {**schema, "description": f"{line} {detail}".strip() if detail != line else line}
+
+
 def document() -> dict:
     return {
         "openapi": "3.1.0",
@@ -488,7 +523,7 @@ def document() -> dict:
                     "description": "An API token, `coa_…`.",
                 },
             },
-            "schemas": SCHEMAS,
+            "schemas": _defined(SCHEMAS),
             "parameters": PARAMETERS,
             "responses": RESPONSES,
         },
