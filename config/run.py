@@ -85,7 +85,7 @@ def installation_state() -> str:
     try:
         if not Organization.objects.exists():
             return "first-run"
-        # seed_demo's organisation (analytics.management.commands.seed_demo.DEMO_ORG_SLUG).
+        # seed_demo's organisation (automations.management.commands.seed_demo.DEMO_ORG_SLUG).
         return "demo" if Organization.objects.filter(slug="demo").exists() else "ready"
     finally:
         connections.close_all()

@@ -15,7 +15,7 @@ from django.db.models import Sum
 from django.urls import reverse
 
 from activities.models import ActivityEvent
-from analytics.management.commands.seed_demo import DEMO_COMMUNITIES, DEMO_STAFF
+from automations.management.commands.seed_demo import DEMO_COMMUNITIES, DEMO_STAFF
 from analytics.models import CommunityDay, TierDay
 from checklists.demo import MODERATORS as CHECKLIST_MODERATORS
 from communities.models import (
