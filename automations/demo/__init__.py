@@ -2,3 +2,25 @@
 broadcasts and announcements with their deliveries (one failed, one unknown), recurring
 broadcasts, automation rules that fired, and community settings. Each part is a module of
 this package with a ``seed(organization, staff_user) -> dict`` function."""
+
+from automations.demo import announcements, broadcasts, history, rules
+
+
+def seed_automations(*, organization, staff_user) -> dict:
+    """Every part, in the order they build on each other: the community settings and the
+    calendar's announcements, then the outlets and the week that went out (which leaves
+    the announcer's own upcoming announcements alone), the recurring broadcasts, and the
+    rules whose firings sent through those outlets."""
+    settings = announcements.seed(organization, staff_user)
+    week = history.seed(organization, staff_user)
+    recurring = broadcasts.seed(organization, staff_user)
+    fired = rules.seed(organization, staff_user)
+    return {
+        "outlets": week["outlets"],
+        "actions": week["actions"],
+        "announcements": settings["announcements"],
+        "broadcasts": len(recurring["broadcasts"]),
+        "rules": fired["rules"],
+        "firings": fired["firings"],
+        "spam_hits": settings["spam_hits"],
+    }

@@ -16,6 +16,7 @@ from django.utils import timezone
 from activities.calendar.demo import seed_calendar
 from activities.demo import seed_activity
 from analytics.rollups import rollups_refresh_all, tier_days_backfill
+from automations.demo import seed_automations
 from checklists.demo import seed_checklists
 from communities import services
 from communities.demo import ENGLISH_COMMUNITIES, seed_communities
@@ -137,6 +138,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Checklists: {sops['templates']} SOP templates, {sops['runs']} runs, "
             f"{sops['ticks']} items ticked, {sops['notices']} overdue items announced."
+        )
+        # After the calendar and the checklists: announcements of its occurrences, outlets
+        # and the week of messages that went out, recurring broadcasts, rules that fired.
+        outgoing = seed_automations(organization=organization, staff_user=operator)
+        self.stdout.write(
+            f"Automations: {outgoing['outlets']} outlets, {outgoing['actions']} messages sent "
+            f"this week, {outgoing['announcements']} announcements planned, "
+            f"{outgoing['broadcasts']} recurring broadcasts, {outgoing['rules']} rules "
+            f"({outgoing['firings']} firings), {outgoing['spam_hits']} spam message caught."
         )
         # One member asked to be erased: their events stay in the figures, anonymously.
         owner = get_user_model().objects.get(username="owner")
