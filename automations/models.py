@@ -107,8 +107,10 @@ class ScheduledAction(models.Model):
     # What the action is shown as in lists ("Weekly digest", the event's title …).
     title = models.CharField(_("title"), max_length=200, blank=True)
     # Where a generated action came from; each is made once (see ``source_key``).
+    # SET_NULL, not CASCADE: deleting a broadcast keeps the record of what it sent
+    # (broadcast_delete removes its upcoming actions first).
     broadcast = models.ForeignKey(
-        "Broadcast", on_delete=models.CASCADE, null=True, blank=True, related_name="actions"
+        "Broadcast", on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"
     )
     # An event announcement's calendar entry (the occurrence is in ``source_key``:
     # occurrences are expanded from the entry's rule and have no row of their own).

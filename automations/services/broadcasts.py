@@ -276,6 +276,8 @@ def broadcast_resume(*, broadcast: Broadcast, now: datetime | None = None) -> Br
 
 
 def broadcast_delete(*, broadcast: Broadcast) -> None:
-    """The broadcast, its actions and their deliveries (its history goes with it)."""
+    """The broadcast and its upcoming actions; what it already sent stays on the Actions
+    pages (the actions keep their title and text, without the broadcast)."""
     with transaction.atomic():
+        broadcast.actions.filter(status=ActionStatus.SCHEDULED).delete()
         broadcast.delete()

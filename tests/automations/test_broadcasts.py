@@ -217,10 +217,18 @@ def test_pause_removes_upcoming_actions_and_resume_plans_from_now(org_a, communi
     assert dues == [datetime(2026, 11, 4, 0, 30, tzinfo=UTC)]  # not the 3rd's, long gone
 
 
-def test_delete_removes_the_broadcast_and_its_actions(org_a, community_a):
+def test_delete_removes_the_broadcast_and_its_upcoming_actions_but_keeps_what_it_sent(
+    org_a, community_a
+):
     broadcast = create(org_a, communities=[community_a])
+    upcoming = ScheduledAction.objects.filter(broadcast=broadcast)
+    assert upcoming.exists()
+    sent = upcoming.first()
+    ScheduledAction.objects.filter(pk=sent.pk).update(status=ActionStatus.DISPATCHED)
     broadcast_delete(broadcast=broadcast)
-    assert not Broadcast.objects.exists() and not ScheduledAction.objects.exists()
+    assert not Broadcast.objects.exists()
+    kept = ScheduledAction.objects.get()
+    assert kept.pk == sent.pk and kept.broadcast is None and kept.title == sent.title
 
 
 # --- At dispatch time ---------------------------------------------------------------------
