@@ -7,7 +7,8 @@ the spam guard (``manage.py seed_demo``).
   early risers' camp; English groups announce the day before at 19:00 and 60 minutes
   before; the rest keep the defaults (20:00 the day before, 30 minutes before).
 - The demo calendar's announcements of the next 15 days, planned by
-  ``announcements_sync_all`` exactly as the hourly task does.
+  ``announcements_sync_all`` exactly as the hourly task does (for the groups with an
+  outlet: run it after the outlets' demo, ``automations.demo.history``).
 - Three days ago an ad posted to the reading group through its bot: the event in the log
   (as the webhook writes it) and the guard's verdict on it — the ``SpamHit``, the violation
   of 「发广告…」 with its penalty, the notice to the moderators — made by the guard itself.

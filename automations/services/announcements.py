@@ -1,8 +1,9 @@
 """Event announcements: the calendar's pre-announcement posted before each occurrence.
 
-For every occurrence of an entry linked to communities, each community (its
-``CommunityAutomation``, or the defaults when it has none: the day before at 20:00 local,
-and 30 minutes before) gets up to two ``ScheduledAction`` rows of kind *announcement*:
+For every occurrence of an entry linked to communities, each community that has an enabled
+outlet (with its ``CommunityAutomation``, or the defaults when it has none: the day before
+at 20:00 local, and 30 minutes before) gets up to two ``ScheduledAction`` rows of kind
+*announcement*:
 
 - *day before*: the local day before the occurrence (in the community's zone), at
   ``announce_day_before_at``;
@@ -39,14 +40,20 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from activities.calendar import recurrence
 from activities.calendar.announcement import pre_announcement
 from activities.calendar.models import CalendarEntry
 from activities.calendar.selectors import CalendarSlot, entry_slots
-from automations.models import ActionKind, ActionStatus, CommunityAutomation, ScheduledAction
+from automations.models import (
+    ActionKind,
+    ActionStatus,
+    CommunityAutomation,
+    Outlet,
+    ScheduledAction,
+)
 from communities.models import Community
 
 # Occurrences starting within this horizon get their announcements (kept ahead hourly).
@@ -127,8 +134,13 @@ def announcements_sync(*, entry: CalendarEntry, now: datetime | None = None) -> 
     ``cancelled``."""
     now = now or timezone.now()
     counts = {"created": 0, "moved": 0, "cancelled": 0}
+    # Only where something can be sent: a group without an enabled outlet gets none (its
+    # upcoming ones are withdrawn); the hourly sync plans them once it has one.
     communities = list(
-        entry.communities.filter(archived=False).select_related("organization").order_by("pk")
+        entry.communities.filter(archived=False)
+        .filter(Exists(Outlet.objects.filter(community=OuterRef("pk"), disabled_at__isnull=True)))
+        .select_related("organization")
+        .order_by("pk")
     )
     planned = _plan(entry, communities, now)
     upcoming = ScheduledAction.objects.filter(

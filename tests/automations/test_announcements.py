@@ -11,9 +11,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from activities.calendar import services as calendar
-from automations.models import ActionKind, ActionStatus, CommunityAutomation, ScheduledAction
+from automations.models import (
+    ActionKind,
+    ActionStatus,
+    CommunityAutomation,
+    Outlet,
+    ScheduledAction,
+)
 from automations.services import dispatch
 from automations.services.announcements import (
     announcements_sync,
@@ -28,6 +35,7 @@ pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
+WECOM_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=demo"
 
 
 @pytest.fixture
@@ -46,7 +54,16 @@ def hooks_run(monkeypatch, django_capture_on_commit_callbacks):
         monkeypatch.setattr(calendar, name, committed(getattr(calendar, name)))
 
 
+def with_outlet(community):
+    """Announcements go to groups that have an enabled outlet (nothing is sent here)."""
+    if not community.outlets.exists():
+        Outlet.objects.create(community=community, name="群机器人", platform="wecom", url=WECOM_URL)
+    return community
+
+
 def talk(community, start_date, *, rrule="", start_time=time(21, 0), communities=None, title=None):
+    for each in communities or [community]:
+        with_outlet(each)
     return calendar.entry_create(
         organization=community.organization,
         communities=communities or [community],
@@ -224,6 +241,21 @@ def test_the_hourly_task_keeps_a_series_covered(community_a):
     assert sync_announcements_task() == 0
     later = datetime.now(UTC) + timedelta(days=5)
     assert announcements_sync_all(now=later) >= 2 * 4  # the horizon moved on
+
+
+def test_only_groups_with_an_enabled_outlet_are_announced_to(hooks_run, org_a, community_a):
+    silent = CommunityFactory(organization=org_a, name="没有机器人的群", slug="no-outlet")
+    day = datetime.now(SHANGHAI).date() + timedelta(days=3)
+    entry = talk(community_a, day)
+    calendar.entry_update(entry=entry, communities=[community_a, silent], data={})
+    assert announcements(entry, communities=silent).count() == 0
+    assert announcements(entry, communities=community_a).count() == 2
+    # The group's outlet switched off: its upcoming announcements are withdrawn.
+    Outlet.objects.filter(community=community_a).update(disabled_at=timezone.now())
+    assert announcements_sync(entry=entry)["cancelled"] == 2
+    # Given an outlet, the next sync (the hourly task) announces again.
+    with_outlet(silent)
+    assert announcements_sync(entry=entry)["created"] == 2
 
 
 @pytest.mark.integration

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from activities.calendar import services as calendar
-from automations.models import ActionKind, CommunityAutomation, ScheduledAction
+from automations.models import ActionKind, CommunityAutomation, Outlet, ScheduledAction
 from automations.services.community_settings import community_automation_update
 from communities.models import Penalty, Rule, RuleKind
 from tests.factories import CommunityFactory
@@ -20,6 +20,7 @@ from tests.factories import CommunityFactory
 pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+WECOM_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=demo"
 
 
 def page(community):
@@ -55,6 +56,7 @@ def test_the_settings_are_saved_and_the_announcements_replanned(
     client_for, operator_a, community_a, forbidden, django_capture_on_commit_callbacks
 ):
     day = datetime.now(SHANGHAI).date() + timedelta(days=3)
+    Outlet.objects.create(community=community_a, name="群机器人", platform="wecom", url=WECOM_URL)
     with django_capture_on_commit_callbacks(execute=True):
         entry = calendar.entry_create(
             organization=community_a.organization,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from activities.calendar import services as calendar
 from automations.demo.announcements import seed
-from automations.models import ActionKind, CommunityAutomation, ScheduledAction, SpamHit
+from automations.models import ActionKind, CommunityAutomation, Outlet, ScheduledAction, SpamHit
 from communities.models import Notification, Penalty, Role, Rule, RuleKind
 from members.models import Violation
 from tests.factories import CommunityFactory, MembershipFactory, StaffFactory
@@ -32,6 +32,13 @@ def demo_org(org_a):
     CommunityFactory(organization=org_a, name="早起营", slug="early-risers-camp")
     CommunityFactory(organization=org_a, name="Runners", slug="shanghai-runners")
     MembershipFactory(community=reading)
+    # The outlets' demo (automations.demo.history) runs first: announcements need one.
+    Outlet.objects.create(
+        community=reading,
+        name="群机器人",
+        platform="wecom",
+        url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=demo",
+    )
     moderator = StaffFactory(organization=org_a, role=Role.MODERATOR)
     moderator.communities.add(reading)
     calendar.entry_create(
