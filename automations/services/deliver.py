@@ -116,7 +116,9 @@ def _deliver(delivery: Delivery, *, now: datetime | None, redelivered: bool) -> 
         return
     if not _move(delivery, DeliveryState.PENDING, state=DeliveryState.SENDING, last_attempt_at=at):
         return  # another worker has it
-    delivery.refresh_from_db()
+    # The row as claimed, its outlet and action in the same query (a refresh would clear
+    # them and cost two more).
+    delivery = Delivery.objects.select_related("outlet", "action").get(pk=delivery.pk)
     outlet = delivery.outlet
     destination = Destination(
         url=outlet.url, secret=outlet.secret, token=outlet.token, chat_id=outlet.chat_id

@@ -229,3 +229,23 @@ def test_two_dispatchers_at_once_write_each_delivery_once(org_a, standin, monkey
     for action in actions:
         assert Delivery.objects.filter(action=action).count() == 3
     assert sorted(queue.sent) == sorted(Delivery.objects.values_list("pk", flat=True))
+
+
+def test_a_batch_of_plain_actions_is_written_in_the_same_queries_whatever_its_size(
+    org_a, two_groups, queue, django_capture_on_commit_callbacks
+):
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_to_dispatch(actions: int) -> int:
+        for i in range(actions):
+            action_for(org_a, two_groups, text=f"早安 {i}")
+        with CaptureQueriesContext(connection) as captured:
+            counts = run_dispatch(django_capture_on_commit_callbacks, now=NOW)
+        assert counts["deliveries"] == 2 * actions
+        return len(captured)
+
+    # On PostgreSQL one UPDATE … RETURNING claims the batch; elsewhere one claim each.
+    claims = 0 if connection.vendor == "postgresql" else 27
+    assert queries_to_dispatch(30) - queries_to_dispatch(3) == claims
+    assert Delivery.objects.filter(state=DeliveryState.PENDING).count() == 66
+    assert len(queue.sent) == 66
