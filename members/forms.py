@@ -152,10 +152,29 @@ class BulkForm(forms.Form):
 # --- Forms on the member profile ---------------------------------------------------------
 
 
+class RuleSelect(forms.Select):
+    """Each rule's option carries its points and title: choosing a rule fills in the points
+    and the reason (static/js/app.js, ``data-fills-points``); both stay editable."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        rule = getattr(value, "instance", None)
+        if rule is not None:
+            option["attrs"]["data-points"] = rule.points
+            option["attrs"]["data-title"] = rule.title
+        return option
+
+
 class PointsForm(forms.Form):
+    rule = forms.ModelChoiceField(
+        label=_("Rule"),
+        queryset=Rule.objects.none(),
+        required=False,
+        widget=RuleSelect(attrs={"data-fills-points": ""}),
+        help_text=_("Choosing a rule fills in its points and reason."),
+    )
     delta = forms.IntegerField(label=_("Points (+/−)"), min_value=-100000, max_value=100000)
     reason = forms.CharField(label=_("Reason"), max_length=300)
-    rule = forms.ModelChoiceField(label=_("Rule"), queryset=Rule.objects.none(), required=False)
 
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, **kwargs)

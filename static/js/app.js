@@ -12,6 +12,20 @@
     }
   });
 
+  // A points form's rule select (data-fills-points): choosing a rule fills in the form's
+  // points and reason from the option (data-points, data-title); both stay editable.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[data-fills-points]")) return;
+    var option = select.options[select.selectedIndex];
+    if (!option || option.dataset.points === undefined) return;
+    var form = select.form;
+    var points = form.querySelector("input[name$='delta']");
+    var reason = form.querySelector("input[name$='reason']");
+    if (points) points.value = option.dataset.points;
+    if (reason) reason.value = option.dataset.title;
+  });
+
   // Charts: <div class="chart" data-chart="ID"> reads its figure from the json_script
   // element with that id. Data never travels inside an executable <script>.
   function drawCharts(root) {

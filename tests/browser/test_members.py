@@ -49,3 +49,29 @@ def test_operator_filters_bulk_moves_three_and_sees_the_pyramid_change(page, liv
     assert bars == [0, 3, 0, 3]
     assert page.evaluate("window.__marker") == "same page"  # no reload
     assert page.console_problems == []
+
+
+def test_choosing_a_rule_fills_in_its_points_and_reason(page, live_server, org_a):
+    from communities.models import RuleKind
+    from communities.services import rule_create
+
+    staff = StaffFactory(organization=org_a, role=Role.OPERATOR)
+    reading = CommunityFactory(organization=org_a, name="读书会", slug="reading")
+    rule_create(
+        community=reading, by=staff.user, kind=RuleKind.ENCOURAGED, title="分享读书笔记", points=15
+    )
+    membership = MembershipFactory(community=reading, member__display_name="读者")
+    log_in(page, live_server, staff.user.username)
+    page.goto(f"{live_server.url}/members/{membership.member_id}/")
+    prefix = f"#id_p{membership.pk}"
+    # The forms are open, not behind a collapsed section.
+    expect(page.locator(f"{prefix}-rule")).to_be_visible()
+    page.select_option(f"{prefix}-rule", label="分享读书笔记")
+    expect(page.locator(f"{prefix}-delta")).to_have_value("15")
+    expect(page.locator(f"{prefix}-reason")).to_have_value("分享读书笔记")
+    page.fill(f"{prefix}-delta", "20")  # still editable
+    page.click(f"form:has({prefix}-rule) button[type=submit]")
+    expect(page.locator("body")).to_contain_text("20")
+    membership.refresh_from_db()
+    assert membership.points_balance == 20
+    assert page.console_problems == []
