@@ -48,6 +48,7 @@ def community_settings(request: HtmxHttpRequest, community: Community) -> HttpRe
             "form": form,
             "links": links_for(request, community),
             "has_forbidden_rules": form.fields["spam_rule"].queryset.exists(),
+            "has_outlet": community.outlets.filter(disabled_at__isnull=True).exists(),
             # {member} is for rules and welcome messages: a silence is about nobody.
             "placeholders": [(n, label) for n, label in PLACEHOLDERS.items() if n != "member"],
         },

@@ -140,6 +140,8 @@ def test_the_spam_rule_must_be_a_forbidden_rule_of_the_community(
 
 def test_a_group_without_forbidden_rules_is_pointed_to_its_rules(client_for, owner_a, community_a):
     html = client_for(owner_a).get(page(community_a)).content.decode()
+    assert 'data-testid="no-outlet"' in html  # nor an outlet: said too
+    assert reverse("automations:outlets", args=[community_a.slug]) in html
     assert 'data-testid="no-forbidden-rules"' in html
     assert reverse("communities:rules", args=[community_a.slug]) in html
 
