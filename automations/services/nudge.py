@@ -1,7 +1,7 @@
 """The built-in silence nudge: a community quiet for more than 24 hours (DESIGN's silence
 alert: no activity event for more than 24 hours) is announced to its moderators and the
 operators, and its topic prompt (``CommunityAutomation.silence_prompt``) is posted through
-its outlet, once per silence.
+its outlet (when it has an enabled one), once per silence.
 
 A silence is named by the community's last activity event before it
 (``nudge:<community>:<event id>``): the notice and the action are made once under that key,
@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from activities.models import ACTIVITY_KINDS, ActivityEvent
-from automations.models import ActionKind, CommunityAutomation, ScheduledAction
+from automations.models import ActionKind, CommunityAutomation, Outlet, ScheduledAction
 from automations.selectors.recipients import moderators_and_operators
 from communities.models import Community
 from communities.notifications import notify
@@ -80,12 +80,14 @@ def _prompt(community: Community, key: str, now: datetime) -> bool:
     except CommunityAutomation.DoesNotExist:
         return False
     prompt = options.silence_prompt.strip()
-    if (
-        not prompt
-        or ScheduledAction.objects.filter(
-            organization_id=community.organization_id, source_key=key
-        ).exists()
-    ):
+    if not prompt:
+        return False
+    # Posted only where it can be: without an enabled outlet the notice alone goes out.
+    if not Outlet.objects.filter(community=community, disabled_at__isnull=True).exists():
+        return False
+    if ScheduledAction.objects.filter(
+        organization_id=community.organization_id, source_key=key
+    ).exists():
         return False
     try:
         with transaction.atomic():

@@ -9,7 +9,13 @@ import pytest
 from django.utils import timezone
 
 from activities.models import ActivityEvent, EventSource
-from automations.models import ActionKind, ActionStatus, CommunityAutomation, ScheduledAction
+from automations.models import (
+    ActionKind,
+    ActionStatus,
+    CommunityAutomation,
+    Outlet,
+    ScheduledAction,
+)
 from automations.services import dispatch
 from automations.services.nudge import nudge_silent
 from automations.tasks import nudge_silent_task
@@ -49,6 +55,9 @@ def test_a_quiet_day_is_announced_once_and_the_prompt_posted_once(
     CommunityAutomation.objects.create(
         community=community_a, silence_prompt="今天聊聊：{next_topic}？"
     )
+    outlet = Outlet.objects.create(
+        community=community_a, name="群机器人", platform="wecom", url="https://example.com/x?key=y"
+    )
     now = timezone.now()
     speak(membership, now - timedelta(hours=25))
     assert nudge_silent(now=now) == 1
@@ -69,12 +78,18 @@ def test_a_quiet_day_is_announced_once_and_the_prompt_posted_once(
     assert nudge_silent(now=later) == 1
     assert Notification.objects.filter(staff=moderator).count() == 2
     assert ScheduledAction.objects.filter(kind=ActionKind.NUDGE).count() == 2
-    # The prompt goes out through the dispatcher (the community has no outlet: it says so).
+    # The prompt goes out through the dispatcher.
     dispatch.dispatch_due(now=later)
     assert set(ScheduledAction.objects.values_list("status", flat=True)) == {
         ActionStatus.DISPATCHED,
         ActionStatus.MISSED,  # the first one, 26 hours late
     }
+    # Without an enabled outlet the next silence gets the notice only.
+    outlet.disabled_at = later
+    outlet.save()
+    speak(membership, later + timedelta(hours=1))
+    assert nudge_silent(now=later + timedelta(hours=26)) == 1
+    assert ScheduledAction.objects.filter(kind=ActionKind.NUDGE).count() == 2
 
 
 def test_without_a_prompt_only_the_notice(community_a, membership, moderator):
