@@ -5,8 +5,35 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import ACTIVITY_KINDS, ActivityKind, ImportFormat
-from communities.models import Community, time_zone_choices
+from communities.models import Community, Platform, time_zone_choices
 from communities.validators import BoundedDateTimeField
+
+# The export tools each platform's groups are imported from (the formats of ImportFormat),
+# named on the import form. "Recognise the format from the file" stays preselected: it
+# reads each of them (activities.importers.recognition), which a WeChat group needs, its
+# history coming from one of five tools.
+PLATFORM_TOOLS = {
+    Platform.WECHAT: "MemoTrace / WeChatMsg, PyWxDump, chatlog, wechat-exporter (iPhone), "
+    "EchoTrace (WeChat 4.0)",
+    Platform.WECOM: "MemoTrace / WeChatMsg, PyWxDump, chatlog",
+    Platform.TELEGRAM: "Telegram Desktop (Export chat history, JSON)",
+    Platform.DISCORD: "DiscordChatExporter (JSON, CSV)",
+    Platform.SLACK: "Slack (workspace export, zip)",
+    Platform.WHATSAPP: "WhatsApp (Export chat, .txt or .zip)",
+}
+
+
+def format_help(platform: str | None) -> str:
+    """What the form says under the format: the tools the community's platform is read
+    from (all platforms' when none is chosen yet), and the generic CSV for the rest."""
+    tools = (
+        [PLATFORM_TOOLS[platform]]
+        if platform in PLATFORM_TOOLS
+        else [f"{Platform(key).label}: {value}" for key, value in PLATFORM_TOOLS.items()]
+    )
+    return _("Exports of %(tools)s are recognised from the file; anything else as CSV.") % {
+        "tools": "; ".join(tools)
+    }
 
 
 class ImportForm(forms.Form):
@@ -43,6 +70,8 @@ class ImportForm(forms.Form):
     def __init__(self, *args, communities, upload_refused=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["community"].queryset = communities
+        chosen = communities.filter(slug=self["community"].value() or "").first()
+        self.fields["format"].help_text = format_help(chosen.platform if chosen else None)
         self.fields["time_zone"].choices = [
             ("", _("The community's time zone")),
             *time_zone_choices(),

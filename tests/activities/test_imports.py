@@ -253,3 +253,22 @@ def test_owner_turns_message_text_off(client_for, owner_a, operator_a, community
         },
     )
     assert ActivityEvent.objects.get().text == ""
+
+
+def test_the_form_names_the_export_tools_of_the_communitys_platform(client_for, operator_a, org_a):
+    from tests.factories import CommunityFactory
+
+    CommunityFactory(organization=org_a, slug="wx", platform="wechat")
+    CommunityFactory(organization=org_a, slug="tg", platform="telegram")
+    client = client_for(operator_a)
+    wechat = client.get(reverse("activities:imports"), {"community": "wx"})
+    form = wechat.context["form"]
+    assert form["format"].value() == "auto"  # it reads every WeChat tool's export
+    help_text = str(form.fields["format"].help_text)
+    assert "PyWxDump" in help_text and "EchoTrace" in help_text and "Telegram" not in help_text
+    telegram = client.get(reverse("activities:imports"), {"community": "tg"})
+    assert "Telegram Desktop" in str(telegram.context["form"].fields["format"].help_text)
+    # No community chosen: every platform's tools.
+    plain = client.get(reverse("activities:imports")).context["form"]
+    assert "PyWxDump" in str(plain.fields["format"].help_text)
+    assert "DiscordChatExporter" in str(plain.fields["format"].help_text)
