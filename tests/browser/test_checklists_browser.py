@@ -123,7 +123,7 @@ def test_the_demo_moderator_ticks_three_items_and_the_operator_sees_the_rate_mov
         row = page.locator(f"#item-{item.pk}")
         if item.input_kind == InputKind.NUMBER:
             row.locator(f"#value-{item.pk}").fill("12")
-        row.locator("form button[type=submit]").click()
+        row.locator("form.sop-form button[type=submit]").click()
         page.locator(f"#item-{item.pk}.sop-done").wait_for()
         assert int(card.locator(f"#progress-{run.pk} progress").get_attribute("value")) == (
             start + n
