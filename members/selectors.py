@@ -112,6 +112,15 @@ def tier_pyramid(*, community: Community) -> list[PyramidLevel]:
     return [PyramidLevel(tier=tier, members=tier.present) for tier in tiers]
 
 
+def listed_pyramid(*, tiers: list[Tier], memberships: QuerySet[Membership]) -> list[PyramidLevel]:
+    """The pyramid of exactly the listed memberships (the members list's filters: a
+    squad, a tag, a status …), per tier of ``tiers`` (already loaded), in one query."""
+    counts = dict(
+        memberships.order_by().values("tier_id").annotate(n=Count("id")).values_list("tier_id", "n")
+    )
+    return [PyramidLevel(tier=tier, members=counts.get(tier.pk, 0)) for tier in tiers]
+
+
 def community_member_counts(*, community_ids: list[int]) -> dict[int, int]:
     rows = (
         Membership.objects.filter(community_id__in=community_ids, status__in=PRESENT_STATUSES)

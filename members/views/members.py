@@ -50,11 +50,11 @@ def _filter_form(request: HtmxHttpRequest, data) -> MemberFilterForm:
 def _list_context(request: HtmxHttpRequest, data, *, bulk_form=None) -> dict:
     form = _filter_form(request, data)
     filters = form.filters()
-    page = Paginator(
-        selectors.membership_list(staff=request.staff, filters=filters), PAGE_SIZE
-    ).get_page(data.get("page"))
+    listed = selectors.membership_list(staff=request.staff, filters=filters)
+    page = Paginator(listed, PAGE_SIZE).get_page(data.get("page"))
     community = filters.community
-    pyramid = selectors.tier_pyramid(community=community) if community else []
+    # The pyramid above the list counts the same people the list shows (its filters).
+    pyramid = selectors.listed_pyramid(tiers=form.tiers, memberships=listed) if community else []
     query = {k: v for k, v in data.items() if k not in {"page", "csrfmiddlewaretoken"} and v}
     return {
         "nav": "members",

@@ -26,6 +26,30 @@
     if (reason) reason.value = option.dataset.title;
   });
 
+  // The members list's bulk bar shows only the fields of the chosen action (labels with
+  // data-for-action); a header box (data-select-all="NAME") ticks every NAME box.
+  function showBulkFields(root) {
+    root.querySelectorAll("form.bulk-bar").forEach(function (form) {
+      var action = form.querySelector("select[name='action']");
+      if (!action) return;
+      form.querySelectorAll("[data-for-action]").forEach(function (label) {
+        label.hidden = label.dataset.forAction !== action.value;
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { showBulkFields(document); });
+  document.addEventListener("htmx:load", function (event) { showBulkFields(event.target); });
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("form.bulk-bar select[name='action']")) {
+      showBulkFields(target.form.parentNode);
+    }
+    if (target.matches && target.matches("input[data-select-all]")) {
+      document.querySelectorAll("input[type=checkbox][name='" + target.dataset.selectAll + "']")
+        .forEach(function (box) { box.checked = target.checked; });
+    }
+  });
+
   // Charts: <div class="chart" data-chart="ID"> reads its figure from the json_script
   // element with that id. Data never travels inside an executable <script>.
   function drawCharts(root) {

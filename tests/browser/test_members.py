@@ -29,10 +29,20 @@ def test_operator_filters_bulk_moves_three_and_sees_the_pyramid_change(page, liv
     assert page.locator("td[data-tier='1']").text_content() == "6"
     assert page.locator("td[data-tier='3']").text_content() == "0"
 
-    boxes = page.locator(".members-table input[type=checkbox]")
+    boxes = page.locator(".members-table input[name=memberships]")
+    # The bulk bar shows the chosen action's fields only.
+    page.select_option("select[name=action]", "tag")
+    expect(page.locator("#bulk-form select[name=tier]")).to_be_hidden()
+    expect(page.locator("#bulk-form input[name=tag_name]")).to_be_visible()
+    # The header's box ticks (and unticks) every member on the page.
+    page.check("input[data-select-all=memberships]")
+    assert boxes.evaluate_all("boxes => boxes.every(box => box.checked)")
+    page.uncheck("input[data-select-all=memberships]")
+    assert boxes.evaluate_all("boxes => boxes.every(box => !box.checked)")
     for index in range(3):
         boxes.nth(index).check()
     page.select_option("select[name=action]", "move_tier")
+    expect(page.locator("#bulk-form input[name=tag_name]")).to_be_hidden()
     page.select_option("#bulk-form select[name=tier]", str(core.pk))
     page.click("#bulk-form button[type=submit]")
     page.wait_for_selector("text=3 members updated.")

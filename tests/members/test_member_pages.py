@@ -305,3 +305,19 @@ def test_add_member_refuses_another_organisations_community(client_for, operator
     )
     assert response.status_code == 200
     assert not Membership.objects.exists()
+
+
+def test_the_pyramid_above_the_list_counts_the_listed_members(client_for, operator_a, reading):
+    squad = services.squad_create(community=reading, name="晨读组")
+    bottom = reading.tiers.order_by("rank").first()
+    in_squad = [MembershipFactory(community=reading) for _ in range(2)]
+    services.memberships_assign_squad(memberships=in_squad, squad=squad)
+    MembershipFactory(community=reading)
+    MembershipFactory(community=reading, status=MembershipStatus.LEFT)
+    client = client_for(operator_a)
+    everyone = client.get(reverse("members:list"), {"community": reading.slug})
+    by_tier = {level.tier.pk: level.members for level in everyone.context["pyramid"]}
+    assert by_tier[bottom.pk] == 3  # current members; the one who left is not counted
+    squad_only = client.get(reverse("members:list"), {"community": reading.slug, "squad": squad.pk})
+    by_tier = {level.tier.pk: level.members for level in squad_only.context["pyramid"]}
+    assert by_tier[bottom.pk] == 2 == len(squad_only.context["page"].object_list)
