@@ -4,18 +4,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community
-from members.models import PRESENT_STATUSES, Member, MemberRole, Squad
-
-# Squad leaders come from the group's second tier: members who hold a role in it.
-LEADER_ROLES = [role for role in MemberRole if role not in {MemberRole.MEMBER, MemberRole.LURKER}]
+from members.models import PRESENT_STATUSES, Member, Squad
 
 
 def leader_candidates(*, community: Community):
+    """Anyone in the group can lead a squad; being picked gives them the squad-leader role
+    (``services.squad_create``)."""
     return (
         Member.objects.filter(
-            memberships__community=community,
-            memberships__status__in=PRESENT_STATUSES,
-            memberships__roles__role__in=LEADER_ROLES,
+            memberships__community=community, memberships__status__in=PRESENT_STATUSES
         )
         .distinct()
         .order_by("display_name", "id")
@@ -32,10 +29,7 @@ class SquadForm(forms.Form):
         queryset=Member.objects.none(),
         required=False,
         empty_label=_("No leader yet"),
-        help_text=_(
-            "Leaders are chosen among members who hold a role in the group "
-            "(owner, admin, opinion leader, core…)."
-        ),
+        help_text=_("Any member of the group; picking one gives them the squad-leader role."),
     )
 
     def __init__(self, *args, community: Community, **kwargs):

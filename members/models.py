@@ -175,6 +175,7 @@ class MemberRole(models.TextChoices):
     EXPERT = "expert", _("Hidden expert (隐藏大佬)")
     PET = "pet", _("Team pet (团宠)")
     GUEST = "guest", _("Guest speaker (嘉宾)")
+    SQUAD_LEADER = "squad_leader", _("Squad leader (小组长)")
     MEMBER = "member", _("Member")
     LURKER = "lurker", _("Lurker (潜水党)")
 

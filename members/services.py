@@ -371,10 +371,17 @@ def membership_set_status(*, membership: Membership, status: str, on: date | Non
     hooks.membership_changed(community_id=membership.community_id, since=since)
 
 
+@transaction.atomic
 def squad_create(*, community: Community, name: str, leader: Member | None = None) -> Squad:
+    """A squad (小组); its leader, any member of the group, gets the squad-leader role."""
     squad = Squad(community=community, name=name, leader=leader)
     squad.full_clean()
     squad.save()
+    if leader is not None:
+        membership = Membership.objects.filter(community=community, member=leader).first()
+        if membership is not None:
+            current = set(membership.roles.values_list("role", flat=True))
+            roles_assign(membership=membership, roles=current | {MemberRole.SQUAD_LEADER})
     return squad
 
 

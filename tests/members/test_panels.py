@@ -118,21 +118,33 @@ def test_squad_is_added_from_the_community_page(client_for, operator_a, communit
     client = client_for(operator_a)
     url = reverse("members:squad-create", args=[community.slug])
 
-    # Leaders are offered among members who hold a role.
-    form = detail(client, community).split('data-testid="squads-panel"')[1]
-    assert f'value="{core.member_id}"' in form and f'value="{plain.member_id}"' not in form
+    left = MembershipFactory(
+        community=community, member__display_name="已退", status=MembershipStatus.LEFT
+    )
 
-    response = client.post(url, {"name": "夜跑组", "leader": core.member_id})
+    # Any member of the group can lead a squad; someone who left cannot.
+    form = detail(client, community).split('data-testid="squads-panel"')[1]
+    assert f'value="{core.member_id}"' in form and f'value="{plain.member_id}"' in form
+    assert f'value="{left.member_id}"' not in form
+
+    response = client.post(url, {"name": "夜跑组", "leader": plain.member_id})
     assert response["Location"].endswith("#squads")
     squad = Squad.objects.get(community=community, name="夜跑组")
-    assert squad.leader == core.member
+    assert squad.leader == plain.member
+    # Picking them gave them the squad-leader role (and kept any role they had).
+    assert set(plain.roles.values_list("role", flat=True)) == {MemberRole.SQUAD_LEADER}
+    services.squad_create(community=community, name="晨跑组", leader=core.member)
+    assert set(core.roles.values_list("role", flat=True)) == {
+        MemberRole.CORE,
+        MemberRole.SQUAD_LEADER,
+    }
 
     response = client.post(url, {"name": "夜跑组"})
     assert response.status_code == 200
     assert "already has a squad of that name" in response.content.decode()
-    response = client.post(url, {"name": "另一个组", "leader": plain.member_id})
+    response = client.post(url, {"name": "另一个组", "leader": left.member_id})
     assert response.status_code == 200
-    assert Squad.objects.filter(community=community).count() == 1
+    assert Squad.objects.filter(community=community).count() == 2
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.MODERATOR])
