@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -13,6 +14,7 @@ from communities import selectors, services, team
 from communities.announcement import announcement_text
 from communities.forms import (
     FIVE_W_ONE_H,
+    MAX_RULES_PER_KIND,
     CommunityFilterForm,
     CommunityForm,
     ConnectorForm,
@@ -148,12 +150,26 @@ def community_edit(request: HtmxHttpRequest, community: Community):
 @require_http_methods(["GET", "POST"])
 @staff_required(Capability.MANAGE_COMMUNITIES)
 def community_rules(request: HtmxHttpRequest, community: Community):
-    """The rules editor: value, entry standard, vision, language, and the behaviours."""
+    """The rules editor: value, entry standard, vision, language, and the behaviours.
+
+    "Add a behaviour" puts one more empty row in place: with htmx a GET answers the row
+    (and the formset's new total, out of band); without JavaScript the button posts the
+    form, which comes back with the typed text kept, one row more and nothing saved."""
+    kind = request.GET.get("add_row") if request.method == "GET" else None
+    if request.htmx and kind in RuleKind.values:
+        return _rule_row(request, community, kind)
     data = request.POST if request.method == "POST" else None
+    adding = data.get("add_row") if data is not None else None
+    if adding in RuleKind.values:
+        data = _with_one_more_row(data, adding)
     texts = RuleTextsForm(data, instance=community, prefix="texts")
     encouraged = rule_formset(RuleKind.ENCOURAGED, community, data)
     forbidden = rule_formset(RuleKind.FORBIDDEN, community, data)
-    if data is not None and all([texts.is_valid(), encouraged.is_valid(), forbidden.is_valid()]):
+    if (
+        data is not None
+        and adding is None
+        and all([texts.is_valid(), encouraged.is_valid(), forbidden.is_valid()])
+    ):
         try:
             services.community_rules_save(
                 community=community,
@@ -177,6 +193,41 @@ def community_rules(request: HtmxHttpRequest, community: Community):
             "forbidden": forbidden,
         },
     )
+
+
+def _row_count(value) -> int | None:
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        return None
+    return count if 0 <= count < MAX_RULES_PER_KIND else None
+
+
+def _with_one_more_row(data, kind: str):
+    data = data.copy()
+    key = f"{kind}-TOTAL_FORMS"
+    count = _row_count(data.get(key))
+    if count is not None:
+        data[key] = str(count + 1)
+    return data
+
+
+def _rule_row(request: HtmxHttpRequest, community: Community, kind: str):
+    """One more empty row of ``kind``'s table, and the formset's total out of band."""
+    formset = rule_formset(kind, community)
+    index = _row_count(request.GET.get(f"{kind}-TOTAL_FORMS"))
+    if index is None:
+        return HttpResponse(status=204)  # at the most rows (or a bad count): nothing to add
+    form = formset.empty_form
+    form.prefix = formset.add_prefix(index)
+    total = format_html(
+        '<input type="hidden" name="{0}-TOTAL_FORMS" value="{1}" id="id_{0}-TOTAL_FORMS" '
+        'hx-swap-oob="true">',
+        kind,
+        index + 1,
+    )
+    context = {"form": form, "total_form": total}
+    return render(request, f"communities/rules.html#{kind}-row", context)
 
 
 # --- Programmes: the community matrix (社群矩阵) ------------------------------------------------

@@ -74,3 +74,29 @@ def test_community_pages_fit_a_phone(browser, live_server, org_a):
         scroll_width = page.evaluate("document.documentElement.scrollWidth")
         assert scroll_width <= 390, f"{path} overflows the phone's width"
     context.close()
+
+
+def test_operator_adds_behaviours_in_place_and_saves_them_at_once(page, live_server, org_a):
+    from communities.models import Role, RuleKind
+    from tests.factories import CommunityFactory, StaffFactory
+
+    staff = StaffFactory(organization=org_a, role=Role.OPERATOR)
+    community = CommunityFactory(organization=org_a, name="读书会", slug="reading")
+    log_in(page, live_server, staff.user.username)
+    page.goto(f"{live_server.url}/communities/reading/rules/")
+    page.evaluate("window.__marker = 'same page'")
+    titles = ["每天打卡", "分享读书笔记", "带新人共读"]
+    for index, title in enumerate(titles):
+        if index >= 2:  # two empty rows come with the page; the third is added in place
+            page.click("button[value=encouraged]")
+            page.wait_for_selector(f"input[name='encouraged-{index}-title']")
+        page.fill(f"input[name='encouraged-{index}-title']", title)
+        page.fill(f"input[name='encouraged-{index}-points']", str(5 * (index + 1)))
+    assert page.evaluate("window.__marker") == "same page"  # no reload, nothing saved yet
+    assert not community.rules.exists()
+    page.click(".rules-form .form-actions button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/communities/reading/#rules")
+    saved = community.rules.filter(kind=RuleKind.ENCOURAGED).order_by("position")
+    assert [rule.title for rule in saved] == titles
+    assert [rule.points for rule in saved] == [5, 10, 15]
+    assert page.console_problems == []

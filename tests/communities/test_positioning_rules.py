@@ -631,3 +631,41 @@ def test_hostile_text_renders_inert_on_detail_rules_and_matrix(client_for, owner
         assert "<script>alert(1)" not in page, url
         assert 'hx-get="/x"' not in page, url
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, url
+
+
+HX = {"HX-Request": "true"}
+
+
+def test_add_a_behaviour_row_in_place_with_htmx(client_for, operator_a, community_a):
+    client = client_for(operator_a)
+    url = reverse("communities:rules", args=[community_a.slug])
+    response = client.get(url, {"add_row": "encouraged", "encouraged-TOTAL_FORMS": "2"}, headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="encouraged-2-title"' in html  # the third row
+    assert 'name="encouraged-TOTAL_FORMS" value="3"' in html and 'hx-swap-oob="true"' in html
+    assert "<form" not in html  # just the row
+    # Odd counts add nothing and never fail.
+    for count in ("abc", "-1", "100", "10" * 30):
+        odd = client.get(url, {"add_row": "forbidden", "forbidden-TOTAL_FORMS": count}, headers=HX)
+        assert odd.status_code == 204
+
+
+def test_add_a_behaviour_without_javascript_keeps_the_typed_text_and_saves_nothing(
+    client_for, operator_a, community_a
+):
+    client = client_for(operator_a)
+    url = reverse("communities:rules", args=[community_a.slug])
+    data = {
+        **texts(),
+        **management("encouraged", 2, 0),
+        **management("forbidden", 2, 0),
+        "encouraged-0-title": "分享读书笔记",
+        "encouraged-0-points": "10",
+        "add_row": "encouraged",
+    }
+    response = client.post(url, data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'value="分享读书笔记"' in html and 'name="encouraged-2-title"' in html
+    assert not community_a.rules.exists()
