@@ -77,9 +77,6 @@ def test_community_pages_fit_a_phone(browser, live_server, org_a):
 
 
 def test_operator_adds_behaviours_in_place_and_saves_them_at_once(page, live_server, org_a):
-    from communities.models import Role, RuleKind
-    from tests.factories import CommunityFactory, StaffFactory
-
     staff = StaffFactory(organization=org_a, role=Role.OPERATOR)
     community = CommunityFactory(organization=org_a, name="读书会", slug="reading")
     log_in(page, live_server, staff.user.username)
