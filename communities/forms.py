@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.forms import BaseModelFormSet, modelformset_factory
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import (
@@ -94,7 +95,14 @@ class CommunityForm(ServiceValidatedModelForm):
             **{name: forms.Textarea(attrs={"rows": 2}) for name in FIVE_W_ONE_H},
         }
 
-    def __init__(self, *args, organization: Organization, creating: bool = False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        organization: Organization,
+        creating: bool = False,
+        suggested_slug: str = "",
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].help_text = Community._meta.get_field("time_zone").help_text
         # Only this organisation's programmes can be chosen.
@@ -108,7 +116,23 @@ class CommunityForm(ServiceValidatedModelForm):
         if creating:
             self.fields["time_zone"].initial = organization.time_zone
             self.fields["slug"].required = False
-            self.fields["slug"].help_text = _("Leave empty to make one from the name.")
+            self.fields["slug"].help_text = _(
+                "The community's address. Leave empty to use the one shown, made from the "
+                "name (Chinese as pinyin), or type your own."
+            )
+            self.fields["slug"].widget.attrs["placeholder"] = suggested_slug
+            # Typing the name shows the address it makes (the page's slug field, swapped
+            # in place; what was typed in it is sent along and kept).
+            self.fields["name"].widget.attrs.update(
+                {
+                    "hx-get": reverse("communities:create"),
+                    "hx-trigger": "input changed delay:400ms",
+                    "hx-target": "#id_slug",
+                    "hx-select": "#id_slug",
+                    "hx-swap": "outerHTML",
+                    "hx-include": "#id_slug",
+                }
+            )
             del self.fields["archived"]
 
     def clean_demotion_grace_days(self):

@@ -74,7 +74,17 @@ def community_list(request: HtmxHttpRequest):
 @staff_required(Capability.MANAGE_COMMUNITIES)
 def community_create(request: HtmxHttpRequest):
     organization = request.staff.organization
-    form = CommunityForm(request.POST or None, creating=True, organization=organization)
+    name = (request.GET.get("name") or "")[:200]
+    suggested = (
+        services.community_slug_suggest(organization=organization, name=name) if name else ""
+    )
+    form = CommunityForm(
+        request.POST or None,
+        creating=True,
+        organization=organization,
+        suggested_slug=suggested,
+        initial={"name": name, "slug": (request.GET.get("slug") or "")[:50]},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             community = services.community_create(organization=organization, **form.cleaned_data)

@@ -212,3 +212,21 @@ def test_the_time_zone_list_in_english(client_for, operator_a):
 def test_a_zone_from_either_group_can_be_chosen(client_for, operator_a, zone):
     client_for(operator_a).post(reverse("communities:create"), form_data(time_zone=zone))
     assert Community.objects.get(organization=operator_a.organization).time_zone == zone
+
+
+def test_typing_a_name_shows_the_address_it_makes(client_for, operator_a):
+    client = client_for(operator_a)
+    page = client.get(reverse("communities:create")).content.decode()
+    assert 'hx-get="/communities/new/"' in page and 'hx-select="#id_slug"' in page
+    suggestion = client.get(
+        reverse("communities:create"),
+        {"name": "周末读书会", "slug": ""},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert 'placeholder="zhoumo-dushu-hui"' in suggestion
+    # What was typed in the slug field stays.
+    typed = client.get(reverse("communities:create"), {"name": "周末读书会", "slug": "weekend"})
+    assert 'value="weekend"' in typed.content.decode()
+    # Saved with the field left empty: the address that was shown.
+    response = client.post(reverse("communities:create"), form_data(name="周末读书会"))
+    assert response["Location"] == reverse("communities:detail", args=["zhoumo-dushu-hui"])
