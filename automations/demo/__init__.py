@@ -7,12 +7,13 @@ from automations.demo import announcements, broadcasts, history, rules
 
 
 def seed_automations(*, organization, staff_user) -> dict:
-    """Every part, in the order they build on each other: the community settings and the
-    calendar's announcements, then the outlets and the week that went out (which leaves
-    the announcer's own upcoming announcements alone), the recurring broadcasts, and the
-    rules whose firings sent through those outlets."""
-    settings = announcements.seed(organization, staff_user)
+    """Every part, in the order they build on each other: the outlets and the week that
+    went out, then the community settings and the calendar's upcoming announcements (made
+    for the groups with an enabled outlet: after the outlets; an upcoming one the week
+    already holds keeps its key), the recurring broadcasts, and the rules whose firings
+    sent through those outlets."""
     week = history.seed(organization, staff_user)
+    settings = announcements.seed(organization, staff_user)
     recurring = broadcasts.seed(organization, staff_user)
     fired = rules.seed(organization, staff_user)
     return {
