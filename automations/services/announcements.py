@@ -128,6 +128,51 @@ def _cancel(action: ScheduledAction) -> bool:
     )
 
 
+def _row(entry: CalendarEntry, key: str, plan: Planned) -> ScheduledAction:
+    return ScheduledAction(
+        organization_id=entry.organization_id,
+        kind=ActionKind.ANNOUNCEMENT,
+        title=entry.title,
+        text=plan.text,
+        due_at=plan.due_at,
+        entry=entry,
+        source_key=key,
+    )
+
+
+def _create(entry: CalendarEntry, missing: dict[str, Planned]) -> int:
+    """Make the missing actions: in a few queries for all of them; one by one when another
+    sync made some of them meanwhile (the unique key decides). Returns how many."""
+    if not missing:
+        return 0
+    through = ScheduledAction.communities.through
+    try:
+        with transaction.atomic():
+            rows = ScheduledAction.objects.bulk_create(
+                [_row(entry, key, plan) for key, plan in missing.items()]
+            )
+            through.objects.bulk_create(
+                through(
+                    scheduledaction_id=row.pk, community_id=missing[row.source_key].community.pk
+                )
+                for row in rows
+            )
+        return len(rows)
+    except IntegrityError:
+        pass
+    made = 0
+    for key, plan in missing.items():
+        try:
+            with transaction.atomic():
+                action = _row(entry, key, plan)
+                action.save()
+                action.communities.add(plan.community)
+        except IntegrityError:
+            continue  # another sync made it first
+        made += 1
+    return made
+
+
 def announcements_sync(*, entry: CalendarEntry, now: datetime | None = None) -> dict:
     """Bring ``entry``'s announcements in line with its occurrences and its communities'
     settings. Returns counts: ``created``, ``moved`` (due time or text changed),
@@ -174,24 +219,10 @@ def announcements_sync(*, entry: CalendarEntry, now: datetime | None = None) -> 
             pk=action.pk, status=ActionStatus.SCHEDULED
         ).update(**changes):
             counts["moved"] += 1
-    for key, plan in planned.items():
-        if key in existing or plan.due_at <= now:
-            continue
-        try:
-            with transaction.atomic():
-                action = ScheduledAction.objects.create(
-                    organization_id=entry.organization_id,
-                    kind=ActionKind.ANNOUNCEMENT,
-                    title=entry.title,
-                    text=plan.text,
-                    due_at=plan.due_at,
-                    entry=entry,
-                    source_key=key,
-                )
-                action.communities.add(plan.community)
-        except IntegrityError:
-            continue  # another sync made it first
-        counts["created"] += 1
+    missing = {
+        key: plan for key, plan in planned.items() if key not in existing and plan.due_at > now
+    }
+    counts["created"] += _create(entry, missing)
     return counts
 
 

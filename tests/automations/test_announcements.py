@@ -258,6 +258,30 @@ def test_only_groups_with_an_enabled_outlet_are_announced_to(hooks_run, org_a, c
     assert announcements_sync(entry=entry)["created"] == 2
 
 
+def test_a_sync_costs_the_same_queries_whatever_it_makes(org_a, community_a):
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(groups: int) -> tuple[int, int]:
+        communities = [
+            with_outlet(CommunityFactory(organization=org_a, slug=f"g{groups}-{n}"))
+            for n in range(groups)
+        ]
+        entry = talk(
+            community_a,
+            datetime.now(SHANGHAI).date() + timedelta(days=1),
+            rrule="FREQ=DAILY",
+            communities=communities,
+        )
+        with CaptureQueriesContext(connection) as captured:
+            made = announcements_sync(entry=entry)["created"]
+        return made, len(captured)
+
+    # (SQLite's bulk inserts split past 999 parameters: two groups' 60 rows stay within.)
+    one, many = queries(1), queries(2)
+    assert many[0] == 2 * one[0] > 20
+    assert many[1] == one[1]
+
+
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_syncs_make_each_announcement_once(community_a):
