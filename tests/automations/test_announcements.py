@@ -177,6 +177,31 @@ def test_moved_and_cancelled_occurrences_move_and_cancel_their_announcements(
     assert not announcements(entry, status=ActionStatus.SCHEDULED).exists()
 
 
+def test_a_series_split_or_cut_moves_its_announcements_to_the_new_entry(hooks_run, community_a):
+    first_day = datetime.now(SHANGHAI).date() + timedelta(days=1)
+    entry = talk(community_a, first_day, rrule="FREQ=DAILY;COUNT=6")
+    assert announcements(entry, status=ActionStatus.SCHEDULED).count() == 12
+    third = local(first_day + timedelta(days=2), 21)
+    rest = calendar.entry_update(
+        entry=entry,
+        scope=calendar.Scope.FOLLOWING,
+        original_start=third,
+        data={"start_time": time(20, 0), "title": "新的时间"},
+    )
+    assert rest.pk != entry.pk
+    assert announcements(entry, status=ActionStatus.SCHEDULED).count() == 4  # two days left
+    assert announcements(entry, status=ActionStatus.CANCELLED).count() == 8
+    moved = announcements(rest, status=ActionStatus.SCHEDULED)
+    assert moved.count() == 8 and {a.title for a in moved} == {"新的时间"}
+    # Cut the new series after its first day: the rest of its announcements go.
+    calendar.entry_cancel(
+        entry=rest,
+        scope=calendar.Scope.FOLLOWING,
+        original_start=local(first_day + timedelta(days=3), 20),
+    )
+    assert announcements(rest, status=ActionStatus.SCHEDULED).count() == 2
+
+
 def test_dispatched_announcements_are_never_touched(hooks_run, community_a):
     day = datetime.now(SHANGHAI).date() + timedelta(days=3)
     entry = talk(community_a, day)
