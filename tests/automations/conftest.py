@@ -10,6 +10,7 @@ platform's documentation says it does.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -86,12 +87,14 @@ class StandIn:
                 reply = (standin.answer and standin.answer(received)) or standin._next()
                 if reply.delay:
                     time.sleep(reply.delay)
-                self.send_response(reply.status)
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
+                # A client that gave up (its timeout, a worker killed mid-request) is gone.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.send_response(reply.status)
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
 
             def log_message(self, *args):  # quiet
                 pass
