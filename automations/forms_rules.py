@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from automations.models import AutomationRule, RuleTrigger
 from communities.models import Community, Organization
+from communities.validators import BoundedModelMultipleChoiceField
 from members.models import Tag, Tier
 
 ACTION_LABELS = {
@@ -24,7 +25,7 @@ ACTION_LABELS = {
 _ROW = re.compile(r"^action-(\d{1,9})-type$")
 
 
-class TierChoice(forms.ModelMultipleChoiceField):
+class TierChoice(BoundedModelMultipleChoiceField):
     def label_from_instance(self, tier: Tier) -> str:
         return f"{tier.community.name} · {tier.name}"
 
@@ -52,7 +53,7 @@ class RuleForm(forms.Form):
     days = forms.IntegerField(
         label=_("Inactive for (days)"), min_value=1, max_value=365, initial=14, required=False
     )
-    communities = forms.ModelMultipleChoiceField(
+    communities = BoundedModelMultipleChoiceField(
         label=_("Communities"),
         queryset=Community.objects.none(),
         required=False,
@@ -66,7 +67,7 @@ class RuleForm(forms.Form):
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
     tier_at_least = forms.BooleanField(label=_("… or of a higher tier"), required=False)
-    tags = forms.ModelMultipleChoiceField(
+    tags = BoundedModelMultipleChoiceField(
         label=_("Only members with any of these tags"),
         queryset=Tag.objects.none(),
         required=False,
