@@ -15,8 +15,8 @@ from django.db.models import Sum
 from django.urls import reverse
 
 from activities.models import ActivityEvent
-from automations.management.commands.seed_demo import DEMO_COMMUNITIES, DEMO_STAFF
 from analytics.models import CommunityDay, TierDay
+from automations.management.commands.seed_demo import DEMO_COMMUNITIES, DEMO_STAFF
 from checklists.demo import MODERATORS as CHECKLIST_MODERATORS
 from communities.models import (
     Community,

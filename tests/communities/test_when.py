@@ -11,7 +11,8 @@ NOW = timezone.now()
 
 def ago(delta: timedelta, language: str) -> str:
     with translation.override(language):
-        return Template("{% load when %}{{ moment|ago }}").render(Context({"moment": NOW - delta}))
+        template = Template("{% load when %}{{ moment|ago:now }}")
+        return template.render(Context({"moment": NOW - delta, "now": NOW}))
 
 
 @pytest.mark.parametrize(
