@@ -14,12 +14,12 @@ from communities.validators import BoundedDateTimeField
 # history coming from one of five tools.
 PLATFORM_TOOLS = {
     Platform.WECHAT: "MemoTrace / WeChatMsg, PyWxDump, chatlog, wechat-exporter (iPhone), "
-    "EchoTrace (WeChat 4.0)",
+    "EchoTrace",
     Platform.WECOM: "MemoTrace / WeChatMsg, PyWxDump, chatlog",
-    Platform.TELEGRAM: "Telegram Desktop (Export chat history, JSON)",
-    Platform.DISCORD: "DiscordChatExporter (JSON, CSV)",
-    Platform.SLACK: "Slack (workspace export, zip)",
-    Platform.WHATSAPP: "WhatsApp (Export chat, .txt or .zip)",
+    Platform.TELEGRAM: "Telegram Desktop",
+    Platform.DISCORD: "DiscordChatExporter",
+    Platform.SLACK: "Slack",
+    Platform.WHATSAPP: "WhatsApp",
 }
 
 

@@ -21,6 +21,7 @@ KEEP_AS_IS = {"CommunityOps", "English", "QQ", "Telegram", "Discord", "Slack", "
               "SOP", "CSV", "Webhook", "worker", "beat",
               # file formats and the tools that write them keep their names
               "JSON", "zip", "iPhone", "DiscordChatExporter", "xlsx", "bz2", "csv", "iTunes",
+              "Desktop",  # Telegram Desktop, the app that exports a chat
               # the WeChat exporters people use (the import page's formats)
               "MemoTrace", "WeChatMsg", "PyWxDump", "chatlog", "wechat", "exporter",
               "EchoTrace", "TalkerId", "wxid",
