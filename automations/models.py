@@ -283,6 +283,12 @@ class Broadcast(models.Model):
         return self.name
 
 
+def evening() -> time:
+    """The day-before announcement's default local time, 20:00 (a callable: a fixed time
+    default is what Django's check W161 warns about)."""
+    return time(20, 0)
+
+
 class CommunityAutomation(models.Model):
     """A community's own settings for what is sent or guarded automatically: event
     announcements before its calendar occurrences, and the spam guard."""
@@ -293,7 +299,7 @@ class CommunityAutomation(models.Model):
     # Event announcements (the calendar's announcement text).
     announce_day_before = models.BooleanField(_("announce the day before"), default=True)
     announce_day_before_at = models.TimeField(
-        _("time of the day-before announcement"), default=time(20, 0)
+        _("time of the day-before announcement"), default=evening
     )
     announce_minutes_before = models.PositiveSmallIntegerField(
         _("announce this many minutes before (empty: not)"), null=True, blank=True, default=30

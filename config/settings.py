@@ -432,7 +432,11 @@ CELERY_TASK_QUEUES = {"default": {}, "analytics": {}, "actions": {}, "imports": 
 CELERY_TASK_ROUTES = {
     "analytics.*": {"queue": "analytics"},
     "activities.run_import": {"queue": "imports"},
-    "automations.*": {"queue": "actions"},
+    # The deliveries have the actions queue to themselves: the dispatcher's 5-second tick
+    # and the other automations jobs go to default, so a backlog of ten thousand sends
+    # never delays the tick that claims the next due actions (bench/actions.py).
+    "automations.deliver": {"queue": "actions"},
+    "automations.*": {"queue": "default"},
 }
 # How often beat asks a worker for a heartbeat (seconds); see config/beat.py.
 HEARTBEAT_INTERVAL_SECONDS = float(os.environ.get("HEARTBEAT_INTERVAL_SECONDS", "60"))
