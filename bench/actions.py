@@ -16,7 +16,7 @@ sink is not a platform with a tight limit), and one scheduled broadcast per comm
 seconds after the workers are ready (a 09:00 broadcast, the way staff schedule them;
 ``--spread`` spreads the due times evenly over that many seconds instead).
 
-Then the workers run: ``celery worker -Q actions --pool threads --concurrency 8`` (one
+Then the workers run: ``celery worker -Q default,actions --pool threads --concurrency 8`` (one
 process each; ``--pool prefork --concurrency 4``, the deploy unit's, takes about twice the
 CPU per delivery), the first with ``-B`` (beat, whose 5 s tick dispatches), and the sink,
 a threaded local HTTP server, records each request's receipt time and idempotency key.
@@ -138,8 +138,9 @@ def start_workers(n: int, *, pool: str, concurrency: int, work: Path) -> list[su
     env = {**os.environ, "CONNECTOR_ALLOW_PRIVATE_URLS": "1"}
     workers = []
     for i in range(n):
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "actions",
-                   "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "WARNING",
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker",
+                   "-Q", "default,actions", "--pool", pool, "--concurrency", str(concurrency),
+                   "--loglevel", "WARNING",
                    "--hostname", f"bench{i}-{os.getpid()}@%h"]  # fmt: skip
         if i == 0:
             command += ["-B", "--schedule", str(work / "celerybeat-schedule")]

@@ -52,7 +52,8 @@ def start_worker(tmp_path, name: str, *, redis: str | None = None) -> subprocess
         }
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-B", "--pool", "solo",
-         "--queues", "actions", "--loglevel", "INFO", "--hostname", f"{name}-{os.getpid()}@%h",
+         "--queues", "default,actions", "--loglevel", "INFO",
+         "--hostname", f"{name}-{os.getpid()}@%h",
          "--schedule", str(tmp_path / f"{name}-celerybeat-schedule")],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         # Its own process group: `-B` runs beat in a child process, signalled with it.
