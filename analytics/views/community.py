@@ -50,7 +50,7 @@ from communities.models import Community
 from communities.permissions import Capability, has_capability, staff_required
 from communities.shortcuts import HtmxHttpRequest
 from members import services as member_services
-from members.models import Membership, MembershipStatus, TagKind
+from members.models import Membership, MembershipStatus, PlatformHandle, TagKind
 from members.transfer import csv_download, neutralise
 
 TEMPLATE = "analytics/community.html"
@@ -425,6 +425,21 @@ def drilldown_title(data: dict) -> str:
     }[data["group"]] % {"week": week}
 
 
+def _with_platform_ids(memberships: list[Membership]) -> None:
+    """Each shown membership's ``platform_ids`` (its member's ids on the platforms), so
+    that two people of one name can be told apart: one query for the whole list."""
+    ids: dict[int, list[str]] = {}
+    if memberships:
+        for member_id, external_id in (
+            PlatformHandle.objects.filter(member_id__in={m.member_id for m in memberships})
+            .order_by("pk")
+            .values_list("member_id", "external_id")
+        ):
+            ids.setdefault(member_id, []).append(external_id)
+    for membership in memberships:
+        membership.platform_ids = ids.get(membership.member_id, [])
+
+
 def _drilldown_context(community: Community, form: DrilldownForm) -> dict:
     if form.is_empty:
         return {"drilldown": None}
@@ -437,11 +452,13 @@ def _drilldown_context(community: Community, form: DrilldownForm) -> dict:
         group=data.get("group") or None,
     )
     selection = form.selection_query()
+    shown = memberships[:DRILLDOWN_SHOWN]
+    _with_platform_ids(shown)
     return {
         "drilldown": {
             "title": drilldown_title(data),
             "count": len(memberships),
-            "memberships": memberships[:DRILLDOWN_SHOWN],
+            "memberships": shown,
             "truncated": len(memberships) > DRILLDOWN_SHOWN,
             "selection": selection,
             "query": urlencode(selection),

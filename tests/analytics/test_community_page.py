@@ -95,10 +95,14 @@ def names_in(response) -> list[str]:
     html = response.content.decode()
     listed = re.search(r'<ul class="drilldown-members">(.*?)</ul>', html, re.S)
     return (
-        [unescape(name) for name in re.findall(r"<li><a [^>]*>(.*?)</a></li>", listed[1])]
+        [unescape(name) for name in re.findall(r"<li><a [^>]*>(.*?)</a>", listed[1])]
         if listed
         else []
     )
+
+
+def platform_ids_in(response) -> list[str]:
+    return re.findall(r"<span [^>]*data-platform-ids>(.*?)</span>", response.content.decode())
 
 
 def count_in(response) -> int:
@@ -268,6 +272,7 @@ def test_retention_cell_lists_exactly_its_members(client_for, manager_a, scenari
     )
     assert kept.status_code == 200
     assert names_in(kept) == ["Ann 安"]
+    assert platform_ids_in(kept) == ["ann"]  # beside the name: namesakes told apart
     assert count_in(kept) == 1
     html = kept.content.decode()
     assert "<html" not in html
@@ -516,8 +521,9 @@ def test_csv_links_only_for_staff_who_may_export(client_for, manager_a, operator
 # checklist items of the 30 days, one grouped query: metrics.sop_completion). Without a
 # range in the query string, one more: the last active day (an old history opens on it).
 PAGE_QUERIES = 17
-# Session, user, staff, community, then one query for the members behind the bar.
-DRILLDOWN_QUERIES = 5
+# Session, user, staff, community, then one query for the members behind the bar and one
+# for their platform ids.
+DRILLDOWN_QUERIES = 6
 
 
 def busy_community(org, members: int, days: int):
