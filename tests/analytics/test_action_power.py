@@ -25,6 +25,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from activities.calendar.models import (
     Challenge,
@@ -37,6 +38,7 @@ from activities.calendar.models import (
 )
 from activities.calendar.services import entry_create
 from analytics import metrics, openapi
+from analytics.definitions import DEFINITIONS
 from analytics.rollups import rollups_refresh
 from communities.tokens import api_token_create
 from members.models import MembershipStatus
@@ -430,7 +432,7 @@ def test_page_in_chinese(client_for, manager_a, reading):
 def test_page_query_count_does_not_grow_with_calls(
     client_for, manager_a, reading, org_a, django_assert_num_queries
 ):
-    from tests.analytics.test_community_page import PAGE_QUERIES
+    from tests.analytics.test_community_page import PAGE_QUERIES_WITHOUT_RANGE as PAGE_QUERIES
 
     client = client_for(manager_a)
     page(client, reading)  # warm the session
@@ -599,8 +601,11 @@ def test_csv_titles_cannot_be_formulas(client, manager_a, org_a):
 
 def test_openapi_describes_action_power():
     schemas = openapi.document()["components"]["schemas"]
+    with translation.override("en"):
+        line = str(DEFINITIONS["action_power"].text)
     assert schemas["CommunityMetrics"]["properties"]["action_power"] == {
-        "$ref": "#/components/schemas/ActionPower"
+        "$ref": "#/components/schemas/ActionPower",
+        "description": line,  # the catalogue's definition (analytics.definitions)
     }
     power = schemas["ActionPower"]["properties"]
     for name in ("action_index", "community_value", "check_in_completion"):

@@ -521,6 +521,7 @@ def test_csv_links_only_for_staff_who_may_export(client_for, manager_a, operator
 # checklist items of the 30 days, one grouped query: metrics.sop_completion). Without a
 # range in the query string, one more: the last active day (an old history opens on it).
 PAGE_QUERIES = 17
+PAGE_QUERIES_WITHOUT_RANGE = PAGE_QUERIES + 1
 # Session, user, staff, community, then one query for the members behind the bar and one
 # for their platform ids.
 DRILLDOWN_QUERIES = 6
