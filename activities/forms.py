@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
@@ -12,6 +14,7 @@ from communities.validators import BoundedDateTimeField
 # named on the import form. "Recognise the format from the file" stays preselected: it
 # reads each of them (activities.importers.recognition), which a WeChat group needs, its
 # history coming from one of five tools.
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")  # a community's slug, nothing else is looked up
 PLATFORM_TOOLS = {
     Platform.WECHAT: "MemoTrace / WeChatMsg, PyWxDump, chatlog, wechat-exporter (iPhone), "
     "EchoTrace",
@@ -70,7 +73,8 @@ class ImportForm(forms.Form):
     def __init__(self, *args, communities, upload_refused=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["community"].queryset = communities
-        chosen = communities.filter(slug=self["community"].value() or "").first()
+        slug = str(self["community"].value() or "")
+        chosen = communities.filter(slug=slug).first() if SLUG.fullmatch(slug) else None
         self.fields["format"].help_text = format_help(chosen.platform if chosen else None)
         self.fields["time_zone"].choices = [
             ("", _("The community's time zone")),
