@@ -24,21 +24,22 @@ from members.transfer import csv_download, neutralise
 
 SPARKLINE_WIDTH, SPARKLINE_HEIGHT = 100, 24
 
-# Table columns in page order: (sort key or "" when not sortable, heading).
+# Table columns in page order: (sort key or "" when not sortable, heading, the figure's
+# entry in analytics.definitions for its ⓘ popover, or "").
 COLUMNS = [
-    ("name", gettext_lazy("Community")),
-    ("stage", gettext_lazy("Stage")),
-    ("", gettext_lazy("Programme")),
-    ("", gettext_lazy("Platform")),
-    ("members", gettext_lazy("Members")),
-    ("wau", gettext_lazy("WAU")),
-    ("", gettext_lazy("Trend (13 weeks)")),
-    ("mainstream", gettext_lazy("Mainstream share")),
-    ("action", gettext_lazy("Action index")),
-    ("value", gettext_lazy("Community value")),
-    ("sop", gettext_lazy("SOP completion (30 days)")),
-    ("", gettext_lazy("Silence")),
-    ("", gettext_lazy("Activation")),
+    ("name", gettext_lazy("Community"), ""),
+    ("stage", gettext_lazy("Stage"), "stage"),
+    ("", gettext_lazy("Programme"), ""),
+    ("", gettext_lazy("Platform"), ""),
+    ("members", gettext_lazy("Members"), "members"),
+    ("wau", gettext_lazy("WAU"), "wau"),
+    ("", gettext_lazy("Trend (13 weeks)"), ""),
+    ("mainstream", gettext_lazy("Mainstream share"), "mainstream_share"),
+    ("action", gettext_lazy("Action index"), "action_index"),
+    ("value", gettext_lazy("Community value"), "community_value"),
+    ("sop", gettext_lazy("SOP completion (30 days)"), "sop_completion"),
+    ("", gettext_lazy("Silence"), "silence"),
+    ("", gettext_lazy("Activation"), "activation"),
 ]
 # Numbers read best largest first: their first click sorts descending.
 DESCENDING_FIRST = {"members", "wau", "mainstream", "action", "value", "sop"}
@@ -50,13 +51,14 @@ class Column:
     label: str
     next_sort: str  # the sort its link asks for ("" when not sortable)
     aria_sort: str  # "ascending" / "descending" on the sorted column, else ""
+    definition: str = ""
 
 
 def _columns(sort: str) -> list[Column]:
     columns = []
-    for key, label in COLUMNS:
+    for key, label, definition in COLUMNS:
         if not key:
-            columns.append(Column(key, str(label), "", ""))
+            columns.append(Column(key, str(label), "", "", definition))
             continue
         if sort == key:
             next_sort, aria = f"-{key}", "ascending"
@@ -64,7 +66,7 @@ def _columns(sort: str) -> list[Column]:
             next_sort, aria = key, "descending"
         else:
             next_sort, aria = (f"-{key}" if key in DESCENDING_FIRST else key), ""
-        columns.append(Column(key, str(label), next_sort, aria))
+        columns.append(Column(key, str(label), next_sort, aria, definition))
     return columns
 
 

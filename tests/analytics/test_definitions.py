@@ -61,3 +61,6 @@ def test_the_pages_show_each_figures_definition_in_a_popover(client_for, manager
         assert f'id="def-{key.replace("_", "-")}" class="definition" popover' in page
     portfolio = client.get(reverse("analytics:home")).content.decode()
     assert 'popovertarget="def-retention-week-4"' in portfolio
+    overview = client.get(reverse("overview")).content.decode()
+    for key in ("stage", "members", "wau", "mainstream-share", "silence", "activation"):
+        assert f'popovertarget="def-{key}"' in overview, key

@@ -144,6 +144,11 @@ def test_alerts_list_the_communities_that_need_attention(built, client_for, mana
     # The only community whose first month the log covers, with 3 of 10 members activated.
     assert alert_slugs(html, "activation") == ["budding-one"]
     assert 'data-testid="attention-count">4<' in html
+    # Each alert links to what would answer it.
+    activation = html.split('data-testid="alert-activation"')[1].split("</div>")[0]
+    assert 'href="/calendar/challenges/of/budding-one/"' in activation
+    decline = html.split('data-testid="alert-decline"')[1].split("</div>")[0]
+    assert 'href="/members/?community=decline-one&amp;inactive=14"' in decline
     row = table_of(html).split('data-community="budding-one"')[1].split("</tr>")[0]
     assert 'data-activation="at-risk"' in row
     row = table_of(html).split('data-community="active-one"')[1].split("</tr>")[0]
