@@ -266,6 +266,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [ASSETS_DIR / "locale"]
 USE_I18N = True
+# One date format per page and language: ISO 8601 (config/formats/).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_TZ = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 DEFAULT_COMMUNITY_TIME_ZONE = "Asia/Shanghai"

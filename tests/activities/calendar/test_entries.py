@@ -224,7 +224,7 @@ def test_occurrence_page_edit_this_one_and_cancel(client_for, operator_a, commun
     client = client_for(operator_a)
     page = client.get(reverse("activities:occurrence", args=[key])).content.decode()
     assert "pre-announcement-text" in page and "data-copy-target" in page
-    assert "Dec. 8, 2026 (Tuesday) 21:00–21:30" in page
+    assert "2026-12-08 (Tuesday) 21:00–21:30" in page
     assert "12月8日（星期二） 21:00–21:30 我们讨论「Weekly talk」" in page  # 读书会 writes Chinese
     response = client.post(
         reverse("activities:occurrence-edit", args=[key]),
