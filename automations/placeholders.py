@@ -20,7 +20,6 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,7 +30,7 @@ from activities.calendar.selectors import (
 )
 from checklists.messages import _topic
 from communities.models import Community
-from members.models import PRESENT_STATUSES, Membership
+from members.selectors import community_member_counts
 
 PLACEHOLDERS = {
     "community": gettext_lazy("the community's name"),
@@ -79,9 +78,8 @@ def fill(
         if "members" in known:
             values["members"] = known["members"]
         elif "members" in names:
-            values["members"] = str(
-                Membership.objects.filter(community=community, status__in=PRESENT_STATUSES).count()
-            )
+            counts = community_member_counts(community_ids=[community.pk])
+            values["members"] = str(counts.get(community.pk, 0))
         if "next_topic" in names:
             slots = known.get("next_topic_slots")
             if slots is None:
@@ -103,12 +101,7 @@ def fill_many(text: str, *, communities: list[Community], at: datetime) -> dict[
         return {community.pk: text for community in communities}
     counts: dict[int, int] = {}
     if "members" in names:
-        counts = dict(
-            Membership.objects.filter(community__in=communities, status__in=PRESENT_STATUSES)
-            .values_list("community_id")
-            .annotate(count=Count("pk"))
-            .order_by()
-        )
+        counts = community_member_counts(community_ids=[c.pk for c in communities])
     slots = communities_next_occurrences(communities, 5, now=at) if "next_topic" in names else {}
     filled = {}
     for community in communities:
