@@ -45,8 +45,10 @@ def nudge_silent_task() -> int:
     return nudge_silent()
 
 
-# acks_late + reject_on_worker_lost: a worker killed mid-task hands the message back, and
-# the next run reads the row first (``sending`` on entry → unknown, never a second send).
+# A few deliveries per task, sent one after another (services/deliver.py). acks_late +
+# reject_on_worker_lost: a worker killed mid-task hands the message back, and the next run
+# reads the rows first (the one left ``sending`` → unknown, never a second send; the rest
+# are sent).
 @shared_task(
     bind=True,
     name="automations.deliver",
@@ -55,12 +57,13 @@ def nudge_silent_task() -> int:
     soft_time_limit=DELIVER_TIME_LIMIT - 15,
     time_limit=DELIVER_TIME_LIMIT,
 )
-def deliver_task(self, delivery_id: int) -> str | None:
-    from automations.services.deliver import deliver
+def deliver_task(self, delivery_ids: list[int] | int) -> dict[int, str]:
+    from automations.services.deliver import deliver_many
 
+    if isinstance(delivery_ids, int):  # one id, as the first version of this task took
+        delivery_ids = [delivery_ids]
     redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
-    delivery = deliver(delivery_id=delivery_id, redelivered=redelivered)
-    return delivery.state if delivery else None
+    return deliver_many(delivery_ids=delivery_ids, redelivered=redelivered)
 
 
 # Every minute (config/beat.py): enabled automation rules whose trigger is not live-only

@@ -218,6 +218,20 @@ def state_summary(action: ScheduledAction) -> list[tuple[str, str, int]]:
     ]
 
 
+# A claimed action can be cancelled until this long before its time (a task may claim a
+# delivery half a second early: services/deliver.py's EARLY_TOLERANCE).
+CANCEL_MARGIN = timedelta(seconds=1)
+
+
+def can_cancel(action: ScheduledAction, *, now: datetime | None = None) -> bool:
+    """Upcoming, or claimed by the dispatcher ahead of its time and not yet due (a
+    moment's margin for the workers' clocks)."""
+    if action.status == ActionStatus.SCHEDULED:
+        return True
+    margin = (now or timezone.now()) + CANCEL_MARGIN
+    return action.status == ActionStatus.DISPATCHED and action.due_at > margin
+
+
 @dataclass(frozen=True)
 class ActionRow:
     action: ScheduledAction
@@ -259,6 +273,10 @@ class ActionPage:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.action.status]
+
+    @property
+    def can_cancel(self) -> bool:
+        return can_cancel(self.action)
 
     @property
     def in_flight(self) -> bool:

@@ -1,8 +1,12 @@
-"""One delivery's send, and staff's decisions on the ones whose outcome is unknown.
+"""Deliveries' sends, and staff's decisions on the ones whose outcome is unknown.
 
-``deliver`` is safe to run any number of times for one delivery, at once or after a crash:
-it reads the row first, owns it only through an atomic ``pending`` → ``sending``
-transition, and records every request (``DeliveryAttempt``). A row found in ``sending``
+``deliver_many`` sends a task's few deliveries one after another, each at its time (it
+waits up to ``MAX_SLEEP_SECONDS`` for a delivery due, or paced, that soon). It is safe to
+run any number of times for one delivery, at once or after a crash: it reads the rows
+first, owns each only through an atomic ``pending`` → ``sending`` transition made just
+before that delivery's request (so a crash leaves at most the one in flight in
+``sending``), and records every request (``DeliveryAttempt``) with its outcome in one
+transaction. A row found in ``sending``
 means the worker that claimed it died mid-request (the task is ``acks_late`` and comes
 back): the message may have arrived, and the chat platforms have no idempotency key, so it
 becomes *unknown*, never sent blindly again; the generic webhook carries the delivery's key
@@ -24,7 +28,7 @@ from django.utils.translation import gettext as _
 from automations.models import TERMINAL_STATES, Delivery, DeliveryAttempt, DeliveryState
 from automations.platforms import addresses, get_platform, pacing
 from automations.platforms.base import DETAIL_CHARS, Destination, Message, Outcome, Result
-from automations.services import dispatch
+from automations.services import dispatch, rows
 
 # A paced slot this close is waited for in the task; a later one goes back to the database.
 MAX_SLEEP_SECONDS = 3.0
@@ -39,23 +43,94 @@ SLOT_KEPT_MIN = timedelta(seconds=2)
 MAX_BACKOFF_SECONDS = 600
 # A task may run this much before its delivery's next attempt (clocks of workers differ).
 EARLY_TOLERANCE = timedelta(milliseconds=500)
+# A task takes no new delivery after this long (the rest stay pending for the next tick),
+# well inside its time limit (automations/tasks.py).
+BATCH_BUDGET_SECONDS = 20.0
 # The cache (Redis) could not be reached for the pace: nothing was sent; try again soon.
 PACE_UNAVAILABLE_RETRY = timedelta(seconds=5)
 
 
 def deliver(*, delivery_id: int, now: datetime | None = None, redelivered: bool = False):
-    """Send one delivery if it is this caller's to send. Returns the delivery (None when
-    it no longer exists)."""
+    """``deliver_many`` for one delivery. Returns it (None when it no longer exists)."""
+    deliver_many(delivery_ids=[delivery_id], now=now, redelivered=redelivered)
+    return Delivery.objects.filter(pk=delivery_id).first()
+
+
+def deliver_many(
+    *, delivery_ids: list[int], now: datetime | None = None, redelivered: bool = False
+) -> dict[int, str]:
+    """Send each of these deliveries that is this caller's to send, in the order they are
+    due. ``now`` drives the clock (tests): then nothing waits for its time. Returns each
+    delivery's state as this call left it (deliveries that no longer exist are absent)."""
+    started = time.monotonic()
+    deliveries = list(
+        Delivery.objects.select_related("outlet", "action")
+        .filter(pk__in=delivery_ids)
+        .order_by("next_attempt_at", "pk")
+    )
     try:
-        delivery = Delivery.objects.select_related("outlet", "action").get(pk=delivery_id)
-    except Delivery.DoesNotExist:
-        return None
-    try:
-        _deliver(delivery, now=now, redelivered=redelivered)
+        ahead = _reserve_ahead(deliveries, now=now)
+        deliveries.sort(key=lambda d: (_ready_at(d, ahead), d.pk))
+        for delivery in deliveries:
+            if time.monotonic() - started > BATCH_BUDGET_SECONDS:
+                break  # the rest stay pending: the next tick enqueues them again
+            _deliver(delivery, now=now, redelivered=redelivered, reserved=ahead.get(delivery.pk))
     finally:
-        dispatch.task_done(delivery_id)
-    delivery.refresh_from_db()
-    return delivery
+        dispatch.tasks_done(delivery_ids)
+    return {delivery.pk: delivery.state for delivery in deliveries}
+
+
+def _destination(outlet) -> Destination:
+    return Destination(
+        url=outlet.url, secret=outlet.secret, token=outlet.token, chat_id=outlet.chat_id
+    )
+
+
+def _pace(platform, destination: Destination) -> tuple[str, int, float]:
+    """The pacing key, count and window of a send, with the margin (``PACE_MARGIN``)."""
+    count, seconds = platform.PACE
+    return platform.pace_key(destination), count, seconds * (1 + PACE_MARGIN)
+
+
+def _reserve_ahead(deliveries: list[Delivery], *, now: datetime | None) -> dict[int, datetime]:
+    """The pace slots of a task's deliveries that will want a new one in a moment, reserved
+    together (one round trip to Redis, not one per send). A slot left unused (the
+    delivery was refused, or another worker had it) is a gap in the pace, never a second
+    send in a slot. Nothing is reserved if Redis cannot be reached: each delivery then
+    tries on its own, and says so."""
+    at = _clock(now)
+    soon = at + timedelta(seconds=MAX_SLEEP_SECONDS)
+    wanted = []
+    for delivery in deliveries:
+        platform = _platform(delivery)
+        if (
+            delivery.state != DeliveryState.PENDING
+            or platform is None
+            or delivery.outlet.disabled_at is not None
+            or delivery.next_attempt_at > soon
+            or _slot_still_kept(delivery, platform, at)
+        ):
+            continue
+        wanted.append((delivery.pk, _pace(platform, _destination(delivery.outlet))))
+    if len(wanted) < 2:
+        return {}
+    try:
+        waits = pacing.wait_for_many(
+            [pace for _, pace in wanted], now=None if now is None else at.timestamp()
+        )
+    except Exception:  # Redis down: each delivery reserves, and fails, alone
+        return {}
+    return {pk: at + timedelta(seconds=wait) for (pk, _), wait in zip(wanted, waits, strict=True)}
+
+
+def _ready_at(delivery: Delivery, ahead: dict[int, datetime]) -> datetime:
+    """When a delivery can go: due, and its pace's slot come (the order a task sends in)."""
+    slot = ahead.get(delivery.pk, delivery.slot_at)
+    return max(delivery.next_attempt_at, slot) if slot else delivery.next_attempt_at
+
+
+def _slot_still_kept(delivery: Delivery, platform, at: datetime) -> bool:
+    return delivery.slot_at is not None and at <= delivery.slot_at + slot_kept(platform.PACE[1])
 
 
 def _clock(now: datetime | None) -> datetime:
@@ -67,11 +142,41 @@ def _platform(delivery: Delivery):
 
 
 def _move(delivery: Delivery, from_state: str, **fields) -> bool:
-    """The row's atomic transition: 0 rows means someone else moved it first."""
-    return bool(Delivery.objects.filter(pk=delivery.pk, state=from_state).update(**fields))
+    """The row's atomic transition: 0 rows means someone else moved it first. The row in
+    memory follows it."""
+    moved = rows.update_row(Delivery, delivery.pk, where={"state": from_state}, values=fields)
+    if moved:
+        for name, value in fields.items():
+            setattr(delivery, name, value)
+    return moved
 
 
-def _deliver(delivery: Delivery, *, now: datetime | None, redelivered: bool) -> None:
+def _claim(delivery: Delivery, at: datetime) -> bool:
+    """``pending`` → ``sending``, only if the row is still as it was read: a delivery
+    another worker sent and put back for a retry in the meantime has other ``attempts``
+    or another ``next_attempt_at`` (this caller would record a stale count)."""
+    claimed = rows.update_row(
+        Delivery,
+        delivery.pk,
+        where={
+            "state": DeliveryState.PENDING,
+            "attempts": delivery.attempts,
+            "next_attempt_at": delivery.next_attempt_at,
+        },
+        values={"state": DeliveryState.SENDING, "last_attempt_at": at},
+    )
+    if claimed:
+        delivery.state, delivery.last_attempt_at = DeliveryState.SENDING, at
+    return bool(claimed)
+
+
+def _deliver(
+    delivery: Delivery,
+    *,
+    now: datetime | None,
+    redelivered: bool,
+    reserved: datetime | None = None,
+) -> None:
     if delivery.state in TERMINAL_STATES:
         return
     at = _clock(now)
@@ -89,7 +194,6 @@ def _deliver(delivery: Delivery, *, now: datetime | None, redelivered: bool) -> 
                 delivery, DeliveryState.SENDING, state=DeliveryState.PENDING, next_attempt_at=at
             ):
                 return
-            delivery.refresh_from_db()
         else:
             _move(
                 delivery,
@@ -105,7 +209,11 @@ def _deliver(delivery: Delivery, *, now: datetime | None, redelivered: bool) -> 
     if delivery.state != DeliveryState.PENDING:
         return
     if delivery.next_attempt_at > at + EARLY_TOLERANCE:
-        return  # not yet: the dispatcher enqueues it when it is due
+        wait = (delivery.next_attempt_at - at).total_seconds()
+        if now is not None or wait > MAX_SLEEP_SECONDS:
+            return  # not yet: the dispatcher enqueues it when it is due
+        time.sleep(wait)  # due in a moment (a task's deliveries are due within a second)
+        at = timezone.now()
     if platform is None:
         _move(
             delivery,
@@ -114,15 +222,10 @@ def _deliver(delivery: Delivery, *, now: datetime | None, redelivered: bool) -> 
             detail=_("This community has no enabled outlet to send through."),
         )
         return
-    if not _move(delivery, DeliveryState.PENDING, state=DeliveryState.SENDING, last_attempt_at=at):
+    if not _claim(delivery, at):
         return  # another worker has it
-    # The row as claimed, its outlet and action in the same query (a refresh would clear
-    # them and cost two more).
-    delivery = Delivery.objects.select_related("outlet", "action").get(pk=delivery.pk)
     outlet = delivery.outlet
-    destination = Destination(
-        url=outlet.url, secret=outlet.secret, token=outlet.token, chat_id=outlet.chat_id
-    )
+    destination = _destination(outlet)
     message = Message(
         text=delivery.text or delivery.action.text,
         markdown=delivery.action.markdown,
@@ -138,18 +241,18 @@ def _deliver(delivery: Delivery, *, now: datetime | None, redelivered: bool) -> 
         )
         return
 
-    # The pace, reserved once: a delivery put back to wait for its slot keeps it.
-    count, seconds = platform.PACE
-    if delivery.slot_at is not None and at <= delivery.slot_at + slot_kept(seconds):
+    # The pace, reserved once: a delivery put back to wait for its slot keeps it; one
+    # reserved with the task's others is used while it is still good.
+    window = platform.PACE[1]
+    if _slot_still_kept(delivery, platform, at):
         slot = delivery.slot_at
+    elif reserved is not None and at <= reserved + slot_kept(window):
+        slot = reserved
     else:
         try:
             # Without a driven clock, Redis's own clock decides (workers' clocks differ).
             wait = pacing.wait_for(
-                platform.pace_key(destination),
-                count,
-                seconds * (1 + PACE_MARGIN),
-                now=None if now is None else at.timestamp(),
+                *_pace(platform, destination), now=None if now is None else at.timestamp()
             )
         except Exception as error:  # the cache (Redis) is down: nothing was sent
             _move(
@@ -212,35 +315,42 @@ def _record(delivery: Delivery, result: Result, *, platform, at: datetime) -> No
         "detail": result.detail[:DETAIL_CHARS],
         "slot_at": None,  # the slot was used by this request
     }
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            delivery=delivery,
-            at=at,
-            outcome=result.outcome,
-            status_code=result.status,
-            detail=result.detail[:DETAIL_CHARS],
-        )
-        if outcome == Outcome.SENT:
-            fields = {
-                "state": DeliveryState.SENT,
-                "sent_at": at,
-                "message_id": result.message_id[:100],
-            }
-        elif outcome == Outcome.REJECTED:
-            fields = {"state": DeliveryState.REJECTED}
-        elif outcome == Outcome.UNKNOWN:
-            fields = {"state": DeliveryState.UNKNOWN}
-        elif attempts >= settings.ACTIONS_MAX_ATTEMPTS:
-            fields = {"state": DeliveryState.FAILED}
-        else:
-            delay = (
-                result.retry_after if result.retry_after is not None else backoff_seconds(attempts)
-            )
-            fields = {
-                "state": DeliveryState.PENDING,
-                "next_attempt_at": at + timedelta(seconds=delay),
-            }
-        _move(delivery, DeliveryState.SENDING, **common, **fields)
+    if outcome == Outcome.SENT:
+        fields = {
+            "state": DeliveryState.SENT,
+            "sent_at": at,
+            "message_id": result.message_id[:100],
+        }
+    elif outcome == Outcome.REJECTED:
+        fields = {"state": DeliveryState.REJECTED}
+    elif outcome == Outcome.UNKNOWN:
+        fields = {"state": DeliveryState.UNKNOWN}
+    elif attempts >= settings.ACTIONS_MAX_ATTEMPTS:
+        fields = {"state": DeliveryState.FAILED}
+    else:
+        delay = result.retry_after if result.retry_after is not None else backoff_seconds(attempts)
+        fields = {
+            "state": DeliveryState.PENDING,
+            "next_attempt_at": at + timedelta(seconds=delay),
+        }
+    fields = {**common, **fields}
+    attempt = {
+        "delivery": delivery.pk,
+        "at": at,
+        "outcome": result.outcome,
+        "status_code": result.status,
+        "detail": result.detail[:DETAIL_CHARS],
+    }
+    # The request's record and the row's move, in one statement (one commit per send).
+    if rows.insert_and_update(
+        (DeliveryAttempt, attempt),
+        Delivery,
+        delivery.pk,
+        where={"state": DeliveryState.SENDING},
+        values=fields,
+    ):
+        for name, value in fields.items():
+            setattr(delivery, name, value)
 
 
 def delivery_mark_sent(*, delivery: Delivery, by) -> Delivery:

@@ -4,8 +4,15 @@ The database decides what is due; Celery only carries it. ``dispatch_due`` claim
 actions with an atomic status transition (``scheduled`` → ``dispatched``, one UPDATE that
 only one caller can win, on every database; on PostgreSQL the due rows are also read with
 ``select_for_update(skip_locked=True)`` so two dispatchers do not even wait for each other),
-writes one ``Delivery`` per community before any request, and enqueues one
-``automations.deliver`` task per pending delivery after commit.
+writes one ``Delivery`` per community before any request, and enqueues the pending
+deliveries after commit, a few to a task (``automations.deliver`` sends them one after
+another: a 10,000-group minute is 400 tasks, not 10,000).
+
+Ahead of time: an action is claimed, and its deliveries written, up to
+``CLAIM_AHEAD_SECONDS`` before it is due (the heavy part of a 10,000-group 09:00 is done
+before 09:00 comes), and its deliveries are enqueued up to ``LOOKAHEAD_SECONDS`` before,
+with the countdown to their time, so they leave at the due second whatever the tick's
+phase. Until then staff can still cancel it (``actions.action_cancel``).
 
 It also rebuilds the queue from the database: pending deliveries whose next attempt is due,
 and deliveries left in ``sending`` by a worker that died, are enqueued again. A short-lived
@@ -21,7 +28,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, Subquery, When
@@ -38,13 +45,22 @@ from automations.models import (
     ScheduledAction,
 )
 from automations.placeholders import fill_many, used
+from automations.platforms import pacing
 
 # Actions claimed per transaction, and how long one tick may keep claiming batches.
 BATCH = 200
 TICK_BUDGET_SECONDS = 3.0
 # Deliveries due within this many seconds are enqueued now, with that countdown (never
-# more: long ETAs are redelivered in a loop by a Redis broker).
+# more: long ETAs are redelivered in a loop by a Redis broker). It is beat's tick
+# (config/beat.py), so each due second is seen by a tick before it comes.
 LOOKAHEAD_SECONDS = 5
+# Actions due within this many seconds are claimed and their deliveries written (pending,
+# due at the action's time); the ticks enqueue them once they are due within the lookahead.
+CLAIM_AHEAD_SECONDS = 30
+# Deliveries per task, and how far apart their due times may be: a task sends its
+# deliveries one after another, each at its time.
+DELIVER_BATCH = 25
+DELIVER_BATCH_SPAN = timedelta(seconds=1)
 # "A task for this delivery is queued" (cleared when the task has run).
 MARKER_KEY = "automations:queued:{}"
 MARKER_SECONDS = 120
@@ -52,7 +68,7 @@ MARKER_SECONDS = 120
 # left by a worker that died (automations/tasks.py).
 DELIVER_TIME_LIMIT = 60
 STALE_SENDING = timedelta(seconds=DELIVER_TIME_LIMIT + 30)
-REQUEUE_LIMIT = 5000
+REQUEUE_LIMIT = 20_000
 
 
 def _after_due_query() -> None:
@@ -64,25 +80,27 @@ def _grace() -> timedelta:
 
 
 def dispatch_due(*, now: datetime | None = None) -> dict:
-    """Claim the due actions, write their deliveries, enqueue what is pending. Returns
-    counts: ``dispatched``, ``missed``, ``deliveries`` (written), ``enqueued``."""
-    now = now or timezone.now()
+    """Claim the actions due (within ``LOOKAHEAD_SECONDS``), write their deliveries,
+    enqueue what is pending. Returns counts: ``dispatched``, ``missed``, ``deliveries``
+    (written), ``enqueued`` (deliveries)."""
+    driven, now = now, now or timezone.now()
     counts = {"dispatched": 0, "missed": 0, "deliveries": 0, "enqueued": 0}
     just_written: set[int] = set()
     started = time.monotonic()
     while True:
-        batch = _dispatch_batch(now=now, counts=counts, written=just_written)
+        batch = _dispatch_batch(now=now, counts=counts, written=just_written, driven=driven)
         if batch < BATCH or time.monotonic() - started > TICK_BUDGET_SECONDS:
             break
-    counts["enqueued"] += len(just_written)
-    counts["enqueued"] += requeue_due(now=now, exclude=just_written)
+    counts["enqueued"] += requeue_due(now=driven, exclude=just_written)
     return counts
 
 
-def _dispatch_batch(*, now: datetime, counts: dict, written: set[int]) -> int:
+def _dispatch_batch(
+    *, now: datetime, counts: dict, written: set[int], driven: datetime | None
+) -> int:
     with transaction.atomic():
         due = ScheduledAction.objects.filter(
-            status=ActionStatus.SCHEDULED, due_at__lte=now
+            status=ActionStatus.SCHEDULED, due_at__lte=now + timedelta(seconds=CLAIM_AHEAD_SECONDS)
         ).order_by("due_at", "pk")
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
@@ -100,9 +118,18 @@ def _dispatch_batch(*, now: datetime, counts: dict, written: set[int]) -> int:
         counts["dispatched"] += len(won)
         deliveries = _write_deliveries_of(won, now)
         counts["deliveries"] += len(deliveries)
-        pending = [d.pk for d in deliveries if d.state == DeliveryState.PENDING]
-        written.update(pending)
-        transaction.on_commit(lambda: enqueue_many(pending))
+        horizon = now + timedelta(seconds=LOOKAHEAD_SECONDS)
+        pending = [
+            (d.pk, d.next_attempt_at)
+            for d in deliveries
+            if d.state == DeliveryState.PENDING and d.next_attempt_at <= horizon
+        ]  # the later ones are enqueued by a later tick's ``requeue_due``
+        written.update(pk for pk, _ in pending)
+
+        def enqueue_written():
+            counts["enqueued"] += enqueue_many(pending, now=driven)
+
+        transaction.on_commit(enqueue_written)
     return len(actions)
 
 
@@ -174,7 +201,7 @@ def _write_deliveries_of(actions: list[ScheduledAction], now: datetime) -> list[
                     community_id=community_id,
                     outlet_id=outlet_id,
                     state=DeliveryState.PENDING if outlet_id else DeliveryState.FAILED,
-                    next_attempt_at=now,
+                    next_attempt_at=max(now, action.due_at),
                     text=action.text,
                     detail=""
                     if outlet_id
@@ -208,6 +235,7 @@ def _write_deliveries(action: ScheduledAction, now: datetime) -> list[Delivery]:
         communities = _with_history(communities, broadcast)
     communities = list(communities)
     texts = fill_many(action.text, communities=communities, at=action.due_at)
+    at = max(now, action.due_at)  # claimed a few seconds early, it leaves at its time
     rows = []
     for community in communities:
         outlet = community.enabled_outlets[0] if community.enabled_outlets else None
@@ -220,7 +248,7 @@ def _write_deliveries(action: ScheduledAction, now: datetime) -> list[Delivery]:
                     community=community,
                     outlet=outlet,
                     state=DeliveryState.SKIPPED,
-                    next_attempt_at=now,
+                    next_attempt_at=at,
                     text=text,
                     detail=skipped[:500],
                 )
@@ -231,7 +259,7 @@ def _write_deliveries(action: ScheduledAction, now: datetime) -> list[Delivery]:
                     action=action,
                     community=community,
                     state=DeliveryState.FAILED,
-                    next_attempt_at=now,
+                    next_attempt_at=at,
                     text=text,
                     detail=_("This community has no enabled outlet to send through."),
                 )
@@ -242,7 +270,7 @@ def _write_deliveries(action: ScheduledAction, now: datetime) -> list[Delivery]:
                     action=action,
                     community=community,
                     outlet=outlet,
-                    next_attempt_at=now,
+                    next_attempt_at=at,
                     text=text,
                 )
             )
@@ -314,7 +342,7 @@ def _skip_reason(broadcast, community, text: str) -> str:
 def requeue_due(*, now: datetime | None = None, exclude: set[int] = frozenset()) -> int:
     """Enqueue again what the database says is due and no queued task holds: pending
     deliveries whose next attempt is (about) now, and ``sending`` ones a dead worker left."""
-    now = now or timezone.now()
+    driven, now = now, now or timezone.now()
     horizon = now + timedelta(seconds=LOOKAHEAD_SECONDS)
     rows = (
         Delivery.objects.filter(
@@ -325,50 +353,74 @@ def requeue_due(*, now: datetime | None = None, exclude: set[int] = frozenset())
         .order_by("next_attempt_at", "pk")
         .values_list("pk", "next_attempt_at")[:REQUEUE_LIMIT]
     )
-    enqueued = 0
-    for pk, next_attempt_at in rows:
-        countdown = max(0.0, (next_attempt_at - now).total_seconds())
-        if enqueue(pk, countdown=countdown):
-            enqueued += 1
-    return enqueued
+    return enqueue_many(list(rows), now=driven)
 
 
 def enqueue(delivery_id: int, *, countdown: float = 0.0) -> bool:
-    """One ``automations.deliver`` task, unless one is already queued for this delivery."""
-    if not cache.add(MARKER_KEY.format(delivery_id), 1, timeout=MARKER_SECONDS):
-        return False
+    """A task for one delivery, unless one is already queued for it."""
+    now = timezone.now()
+    return bool(enqueue_many([(delivery_id, now + timedelta(seconds=countdown))], now=now))
+
+
+def enqueue_many(deliveries: list[tuple[int, datetime]], *, now: datetime | None = None) -> int:
+    """Tasks for these ``(delivery id, due time)`` pairs, skipping the deliveries a queued
+    task already holds (a cache marker each, set only if absent: on Redis all in one round
+    trip): ``DELIVER_BATCH`` to a task, due within ``DELIVER_BATCH_SPAN`` of each other,
+    each task with the countdown to its first delivery (at most ``LOOKAHEAD_SECONDS``), all
+    through one producer. Returns how many deliveries were enqueued.
+
+    The countdowns are reckoned from ``now`` when it is given (a driven clock), else from
+    the moment publishing starts (not the tick's start: that would make each send late by
+    the tick's own time)."""
+    if not deliveries:
+        return 0
+    deliveries = sorted(deliveries, key=lambda pair: (pair[1], pair[0]))
+    marked = _mark(pk for pk, _ in deliveries)
+    fresh = [pair for pair, mine in zip(deliveries, marked, strict=True) if mine]
+    chunks: list[list[tuple[int, datetime]]] = []
+    for pair in fresh:
+        chunk = chunks[-1] if chunks else None
+        full = chunk is not None and len(chunk) >= DELIVER_BATCH
+        if chunk is None or full or pair[1] - chunk[0][1] > DELIVER_BATCH_SPAN:
+            chunks.append([pair])
+        else:
+            chunk.append(pair)
     from automations.tasks import deliver_task
 
-    options = {"countdown": min(countdown, LOOKAHEAD_SECONDS)} if countdown > 0 else {}
-    deliver_task.apply_async((delivery_id,), **options)
-    return True
+    # One reference for all: each task's time is then its publishing moment plus a fixed
+    # countdown, so tasks due together keep the order they were published in.
+    reference = now or timezone.now()
+    with deliver_task.app.producer_or_acquire() as producer:
+        for chunk in chunks:
+            countdown = min(LOOKAHEAD_SECONDS, (chunk[0][1] - reference).total_seconds())
+            options = {"countdown": countdown} if countdown > 0 else {}
+            deliver_task.apply_async(([pk for pk, _ in chunk],), producer=producer, **options)
+    return len(fresh)
 
 
-def enqueue_many(delivery_ids: list[int]) -> None:
-    """``enqueue`` for many: on Redis their markers in one round trip and the tasks through
-    one producer (a 10,000-delivery minute is not 20,000 round trips one by one)."""
+def _mark(delivery_ids) -> list[bool]:
+    """Set each delivery's "a task is queued" marker unless it is set; True where it was
+    not (this caller enqueues that one)."""
+    keys = [MARKER_KEY.format(pk) for pk in delivery_ids]
     backend = caches["default"]
-    if type(backend).__name__ != "RedisCache" or len(delivery_ids) < 2:
-        for delivery_id in delivery_ids:
-            enqueue(delivery_id)
-        return
-    from automations.tasks import deliver_task
-
-    keys = [backend.make_and_validate_key(MARKER_KEY.format(pk)) for pk in delivery_ids]
-    client = backend._cache.get_client(keys[0], write=True)
+    if type(backend).__name__ != "RedisCache":
+        return [backend.add(key, 1, timeout=MARKER_SECONDS) for key in keys]
+    keys = [backend.make_and_validate_key(key) for key in keys]
+    client = pacing.redis_client(backend)
     with client.pipeline(transaction=False) as pipeline:
         for key in keys:
             pipeline.set(key, 1, nx=True, ex=MARKER_SECONDS)
-        marked = pipeline.execute()
-    with deliver_task.app.producer_or_acquire() as producer:
-        for delivery_id, fresh in zip(delivery_ids, marked, strict=True):
-            if fresh:
-                deliver_task.apply_async((delivery_id,), producer=producer)
+        return [bool(marked) for marked in pipeline.execute()]
 
 
-def task_done(delivery_id: int) -> None:
-    """The task for this delivery has run: the next tick may enqueue it again."""
-    cache.delete(MARKER_KEY.format(delivery_id))
+def tasks_done(delivery_ids: list[int]) -> None:
+    """The task for these deliveries has run: the next tick may enqueue them again."""
+    keys = [MARKER_KEY.format(pk) for pk in delivery_ids]
+    backend = caches["default"]
+    if type(backend).__name__ == "RedisCache" and keys:
+        pacing.redis_client(backend).delete(*(backend.make_and_validate_key(k) for k in keys))
+    else:
+        backend.delete_many(keys)
 
 
 def action_send_now(*, action: ScheduledAction, by) -> ScheduledAction:
@@ -380,7 +432,9 @@ def action_send_now(*, action: ScheduledAction, by) -> ScheduledAction:
         ):
             raise ValidationError(_("Only a missed action can be sent now."))
         deliveries = _write_deliveries(action, now)
-        pending = [d.pk for d in deliveries if d.state == DeliveryState.PENDING]
+        pending = [
+            (d.pk, d.next_attempt_at) for d in deliveries if d.state == DeliveryState.PENDING
+        ]
         transaction.on_commit(lambda: enqueue_many(pending))
     action.refresh_from_db()
     return action

@@ -30,15 +30,18 @@ def action_for(organization, communities, *, due_at=NOW, text="周六读书会 9
 
 
 class Queue:
-    """Stands in for the broker: records each enqueued delivery id (and its countdown)."""
+    """Stands in for the broker: records each enqueued delivery id (and its task's
+    countdown), and each task's ids."""
 
     def __init__(self):
         self.sent: list[int] = []
         self.countdowns: list[float | None] = []
+        self.tasks: list[list[int]] = []
 
     def apply_async(self, args, countdown=None, **options):
-        self.sent.append(args[0])
-        self.countdowns.append(countdown)
+        self.tasks.append(list(args[0]))
+        self.sent.extend(args[0])
+        self.countdowns.extend([countdown] * len(args[0]))
 
 
 def install_queue(monkeypatch) -> Queue:

@@ -189,7 +189,7 @@ def test_the_task_reads_the_redelivered_flag(org_a, community_a, standin, queue)
     Delivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.SENDING, last_attempt_at=NOW)
     deliver_task.push_request(delivery_info={"redelivered": True})
     try:
-        assert deliver_task.run(delivery.pk) == DeliveryState.UNKNOWN
+        assert deliver_task.run([delivery.pk]) == {delivery.pk: DeliveryState.UNKNOWN}
     finally:
         deliver_task.pop_request()
     assert standin.requests == []

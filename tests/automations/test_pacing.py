@@ -135,3 +135,13 @@ def test_a_damaged_slots_file_starts_afresh(tmp_path):
         (tmp_path / pacing.STATE_FILE).write_text(damage, encoding="utf-8")
         assert pacing._reserve_in_file(tmp_path, "robot-d", 3_000_000, 10**15) == 0
         assert pacing._reserve_in_file(tmp_path, "robot-d", 3_000_000, 10**15) == 3_000_000
+
+
+def test_reserving_many_at_once_gives_the_slots_one_by_one_would():
+    paces = [("robot-a", 20, 60), ("robot-b", 20, 60), ("robot-a", 20, 60), ("robot-a", 20, 60)]
+    assert pacing.wait_for_many(paces, now=T0) == [0.0, 0.0, 3.0, 6.0]
+    # The next reservation, alone, continues after them.
+    assert pacing.wait_for("robot-a", 20, 60, now=T0) == 9.0
+    assert pacing.wait_for_many([("robot-b", 20, 60)], now=T0) == [3.0]
+    with pytest.raises(ValueError):
+        pacing.wait_for_many([("x", 20, 60), ("y", 0, 60)], now=T0)
