@@ -120,3 +120,12 @@ def closed_port() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def queue(monkeypatch):
+    """The broker, stood in for: records what is enqueued (tests/automations/scheduling.py);
+    a test file may define its own."""
+    from tests.automations.scheduling import install_queue
+
+    return install_queue(monkeypatch)

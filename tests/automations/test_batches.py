@@ -17,7 +17,6 @@ from tests.automations.scheduling import (
     NOW,
     action_for,
     allow_the_standin,
-    install_queue,
     outlet_for,
     run_dispatch,
 )
@@ -29,11 +28,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _standin_allowed(settings):
     allow_the_standin(settings)
-
-
-@pytest.fixture
-def queue(monkeypatch):
-    return install_queue(monkeypatch)
 
 
 def groups(org, standin, count, *, platform="webhook", prefix="g"):

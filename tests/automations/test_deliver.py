@@ -21,7 +21,6 @@ from tests.automations.scheduling import (
     NOW,
     action_for,
     allow_the_standin,
-    install_queue,
     outlet_for,
 )
 from tests.factories import CommunityFactory
@@ -32,11 +31,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _standin_allowed(settings):
     allow_the_standin(settings)
-
-
-@pytest.fixture
-def queue(monkeypatch):
-    return install_queue(monkeypatch)
 
 
 def one_delivery(org_a, community, standin, *, platform="webhook") -> Delivery:

@@ -38,11 +38,6 @@ def _standin_allowed(settings):
 
 
 @pytest.fixture
-def queue(monkeypatch):
-    return install_queue(monkeypatch)
-
-
-@pytest.fixture
 def two_groups(org_a, standin):
     first = CommunityFactory(organization=org_a, slug="first", name="一群")
     second = CommunityFactory(organization=org_a, slug="second", name="二群")
