@@ -415,12 +415,7 @@ def _mark(delivery_ids) -> list[bool]:
 
 def tasks_done(delivery_ids: list[int]) -> None:
     """The task for these deliveries has run: the next tick may enqueue them again."""
-    keys = [MARKER_KEY.format(pk) for pk in delivery_ids]
-    backend = caches["default"]
-    if type(backend).__name__ == "RedisCache" and keys:
-        pacing.redis_client(backend).delete(*(backend.make_and_validate_key(k) for k in keys))
-    else:
-        backend.delete_many(keys)
+    caches["default"].delete_many([MARKER_KEY.format(pk) for pk in delivery_ids])
 
 
 def action_send_now(*, action: ScheduledAction, by) -> ScheduledAction:

@@ -21,6 +21,19 @@ def outlet_for(community, standin, *, platform="webhook", name="robot") -> Outle
     )
 
 
+def groups(org, prefix: str, count: int, standin, *, platform: str = "webhook") -> list:
+    """``count`` communities, each with its own outlet at the stand-in."""
+    from tests.factories import CommunityFactory
+
+    communities = [
+        CommunityFactory(organization=org, slug=f"{prefix}{i}", name=f"{prefix}群{i}")
+        for i in range(count)
+    ]
+    for community in communities:
+        outlet_for(community, standin, platform=platform)
+    return communities
+
+
 def action_for(organization, communities, *, due_at=NOW, text="周六读书会 9:00") -> ScheduledAction:
     action = ScheduledAction.objects.create(
         organization=organization, kind=ActionKind.BROADCAST, text=text, due_at=due_at

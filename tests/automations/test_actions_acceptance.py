@@ -29,7 +29,7 @@ from tests.automations.processes import (
     stop,
     wait_until,
 )
-from tests.automations.scheduling import SECRET, action_for, outlet_for
+from tests.automations.scheduling import SECRET, action_for, groups
 from tests.factories import CommunityFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -45,16 +45,6 @@ def broker(redis_url) -> str:
     url = require_postgres_and_redis_broker()
     redis.Redis.from_url(url).flushdb()
     return url
-
-
-def groups(org, prefix: str, count: int, standin, *, platform: str = "webhook") -> list:
-    communities = [
-        CommunityFactory(organization=org, slug=f"{prefix}{i}", name=f"{prefix}群{i}")
-        for i in range(count)
-    ]
-    for community in communities:
-        outlet_for(community, standin, platform=platform)
-    return communities
 
 
 def all_settled(count: int):

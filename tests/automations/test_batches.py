@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from automations.models import ActionStatus, Delivery, DeliveryAttempt, DeliveryState
+from automations.models import ActionStatus, Delivery, DeliveryAttempt, DeliveryState, Outlet
 from automations.selectors.actions import can_cancel
 from automations.services import deliver as deliver_module
 from automations.services import dispatch, rows
@@ -17,10 +17,9 @@ from tests.automations.scheduling import (
     NOW,
     action_for,
     allow_the_standin,
-    outlet_for,
+    groups,
     run_dispatch,
 )
-from tests.factories import CommunityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,16 +27,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _standin_allowed(settings):
     allow_the_standin(settings)
-
-
-def groups(org, standin, count, *, platform="webhook", prefix="g"):
-    communities = [
-        CommunityFactory(organization=org, slug=f"{prefix}{i}", name=f"群 {i}")
-        for i in range(count)
-    ]
-    for community in communities:
-        outlet_for(community, standin, platform=platform)
-    return communities
 
 
 def test_deliveries_are_enqueued_a_few_to_a_task_grouped_by_their_time(queue):
@@ -58,7 +47,7 @@ def test_deliveries_are_enqueued_a_few_to_a_task_grouped_by_their_time(queue):
 def test_an_action_is_prepared_ahead_and_its_deliveries_enqueued_when_nearly_due(
     org_a, standin, queue, django_capture_on_commit_callbacks
 ):
-    communities = groups(org_a, standin, 3)
+    communities = groups(org_a, "g", 3, standin)
     due = NOW + timedelta(seconds=20)
     action = action_for(org_a, communities, due_at=due)
 
@@ -86,7 +75,7 @@ def test_an_action_is_prepared_ahead_and_its_deliveries_enqueued_when_nearly_due
 def test_an_action_prepared_ahead_can_be_cancelled_until_its_time(
     org_a, owner_a, standin, queue, django_capture_on_commit_callbacks
 ):
-    communities = groups(org_a, standin, 2)
+    communities = groups(org_a, "g", 2, standin)
     now = timezone.now()  # staff cancel on the real clock
     due = now + timedelta(seconds=20)
     action = action_for(org_a, communities, due_at=due)
@@ -111,13 +100,11 @@ def test_a_task_sends_its_deliveries_in_turn_with_their_slots_reserved_together(
     org_a, standin, queue, monkeypatch
 ):
     # Three groups behind one WeCom robot (20 a minute) and two webhook groups.
-    robot = groups(org_a, standin, 3, platform="wecom", prefix="w")
-    from automations.models import Outlet
-
+    robot = groups(org_a, "w", 3, standin, platform="wecom")
     Outlet.objects.filter(community__in=robot).update(
         url=f"{standin.url}/cgi-bin/webhook/send?key=one-robot"
     )
-    hooks = groups(org_a, standin, 2, prefix="h")
+    hooks = groups(org_a, "h", 2, standin)
     action = action_for(org_a, [*robot, *hooks], due_at=NOW)
     dispatch.dispatch_due(now=NOW)
     ids = list(Delivery.objects.filter(action=action).values_list("pk", flat=True))
@@ -149,7 +136,7 @@ def test_a_task_sends_its_deliveries_in_turn_with_their_slots_reserved_together(
 
 
 def test_a_row_another_worker_retried_meanwhile_is_left_to_it(org_a, standin, queue, monkeypatch):
-    [community] = groups(org_a, standin, 1)
+    [community] = groups(org_a, "g", 1, standin)
     action = action_for(org_a, [community], due_at=NOW)
     dispatch.dispatch_due(now=NOW)
     delivery = Delivery.objects.get(action=action)
@@ -168,7 +155,7 @@ def test_a_row_another_worker_retried_meanwhile_is_left_to_it(org_a, standin, qu
 
 
 def test_the_attempt_is_recorded_even_when_the_row_moved_meanwhile(org_a, standin, queue):
-    [community] = groups(org_a, standin, 1)
+    [community] = groups(org_a, "g", 1, standin)
     action = action_for(org_a, [community], due_at=NOW)
     dispatch.dispatch_due(now=NOW)
     delivery = Delivery.objects.get(action=action)
